@@ -1,0 +1,242 @@
+"""Distribution specs for durations and amounts, and fast block samplers.
+
+A scenario value that can vary is either a plain number (fixed) or a table such as
+``{dist = "lognormal", mean = 45, sd = 20}``. Each spec checks its own parameters, prints
+itself, exposes its exact ``mean`` and ``variance`` and hands out a sampler that draws
+numbers from numpy in blocks (the event loop then pays one Python call per draw, not one
+numpy call).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from itertools import chain
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
+
+BLOCK = 1024
+"""How many numbers a sampler draws from numpy at a time."""
+
+Sampler = Callable[[], float]
+
+
+def _blocks(draw: Callable[[int], np.ndarray]) -> Sampler:
+    """Turn a vectorised ``draw(n)`` into a zero-argument sampler that refills in blocks."""
+    stream = chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None))
+    return stream.__next__
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values as a numpy array."""
+        raise NotImplementedError  # pragma: no cover
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        """Return a zero-argument function that yields one draw per call."""
+        return _blocks(lambda n: self.sample(rng, n))
+
+    def __repr__(self) -> str:
+        dumped = self.model_dump()
+        if not isinstance(dumped, dict):
+            dumped = {"value": dumped}
+        args = ", ".join(f"{k}={v!r}" for k, v in dumped.items() if k != "dist")
+        return f"{type(self).__name__}({args})"
+
+    __str__ = __repr__
+
+
+class Fixed(_Spec):
+    """Always the same value (``inf`` means never)."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float = Field(ge=0)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, self.value)
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        value = self.value
+        return lambda: value
+
+    @model_serializer
+    def _as_number(self) -> float:
+        return self.value
+
+
+class Exponential(_Spec):
+    """Exponential with the given mean (memoryless waits, Poisson gaps)."""
+
+    dist: Literal["exponential"]
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.mean_**2
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean_, n)
+
+    @model_serializer
+    def _ser(self) -> dict[str, Any]:
+        return {"dist": "exponential", "mean": self.mean_}
+
+
+class Lognormal(_Spec):
+    """Lognormal given by its own mean and standard deviation (not those of the log)."""
+
+    dist: Literal["lognormal"]
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    sd: float = Field(ge=0, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    def _log_params(self) -> tuple[float, float]:
+        s2 = math.log1p((self.sd / self.mean_) ** 2)
+        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        mu, sigma = self._log_params()
+        return rng.lognormal(mu, sigma, n)
+
+    @model_serializer
+    def _ser(self) -> dict[str, Any]:
+        return {"dist": "lognormal", "mean": self.mean_, "sd": self.sd}
+
+
+class Gamma(_Spec):
+    """Gamma given by its mean and standard deviation."""
+
+    dist: Literal["gamma"]
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    sd: float = Field(gt=0, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        shape = (self.mean_ / self.sd) ** 2
+        return rng.gamma(shape, self.mean_ / shape, n)
+
+    @model_serializer
+    def _ser(self) -> dict[str, Any]:
+        return {"dist": "gamma", "mean": self.mean_, "sd": self.sd}
+
+
+class Triangular(_Spec):
+    """Triangular on [low, high] with the given mode."""
+
+    dist: Literal["triangular"]
+    low: float = Field(ge=0, allow_inf_nan=False)
+    mode: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError(
+                f"needs low <= mode <= high and low < high, got low={self.low}, "
+                f"mode={self.mode}, high={self.high}"
+            )
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    @property
+    def variance(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+
+class Uniform(_Spec):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError(f"needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
+
+DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "triangular", "uniform")
+
+
+def _number_to_fixed(value: Any) -> Any:
+    """Let a plain number (or the string "inf") stand for a fixed value."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with a clear type error
+    if isinstance(value, int | float):
+        return {"dist": "fixed", "value": value}
+    if isinstance(value, str) and value.strip().lower() in ("inf", "+inf", "infinity"):
+        return {"dist": "fixed", "value": math.inf}
+    if isinstance(value, dict) and "dist" not in value:
+        raise ValueError(f"a distribution table needs a 'dist' key, one of {', '.join(DIST_KINDS)}")
+    if isinstance(value, dict) and value.get("dist") not in DIST_KINDS:
+        raise ValueError(f"unknown dist {value.get('dist')!r}; expected one of {', '.join(DIST_KINDS)}")
+    return value
+
+
+DistSpec = Annotated[
+    Fixed | Exponential | Lognormal | Gamma | Triangular | Uniform,
+    Field(discriminator="dist"),
+    BeforeValidator(_number_to_fixed),
+]
+"""A duration or amount: a number (fixed, ``inf`` allowed) or a distribution table."""
