@@ -1,0 +1,206 @@
+"""Replications and strategies: run the model, gather tidy tables.
+
+The unit of work is one (strategy, replication, demand scale) task; it carries the scenario and
+returns plain arrays, so any executor can run it and the results, sorted by task, are the same
+whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from channelsim import __version__
+from channelsim.errors import Problem, ScenarioError
+from channelsim.executors import Executor, make_executor
+from channelsim.metrics import (
+    MONTHLY_METRICS,
+    SUMMARY_METRICS,
+    channel_groups,
+    confidence_intervals,
+    monthly_metrics,
+    summary_metrics,
+)
+from channelsim.model.world import World
+from channelsim.results import RunResult
+from channelsim.scenario import Scenario
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication of one strategy (picklable, for worker processes)."""
+
+    scenario: Scenario
+    strategy: str
+    replication: int
+    demand_scale: float = 1.0
+
+
+@dataclass
+class TaskResult:
+    """Monthly and summary metrics of one task, as plain arrays."""
+
+    strategy: str
+    replication: int
+    demand_scale: float
+    channels: list[str]
+    monthly: dict[str, dict[str, np.ndarray]]
+    summary: dict[str, dict[str, float]]
+
+
+def run_task(task: Task) -> TaskResult:
+    """Simulate one replication of one strategy and compute its metrics."""
+    mode, scenario = task.scenario.resolve_strategy(task.strategy)
+    check_strategy(scenario, mode, task.strategy)
+    world = World(scenario, mode, task.replication, task.strategy, task.demand_scale)
+    raw = world.run()
+    programs = raw.channels[1:]
+    meta = scenario.scenario
+    return TaskResult(
+        strategy=task.strategy,
+        replication=task.replication,
+        demand_scale=task.demand_scale,
+        channels=list(channel_groups(programs)),
+        monthly=monthly_metrics(raw.arrays, programs),
+        summary=summary_metrics(
+            raw.arrays, programs, meta.discount_rate, scenario.targets.sales_per_month
+        ),
+    )
+
+
+def check_strategy(scenario: Scenario, mode: str, name: str) -> None:
+    """Refuse strategies that cannot sell at all (e.g. indirect without partner programs)."""
+    if mode == "indirect" and not scenario.partners:
+        raise ScenarioError(
+            [
+                Problem(
+                    None,
+                    "strategies",
+                    f"strategy {name!r} sells through partners only, "
+                    "but the scenario has no [[partners]] program",
+                )
+            ]
+        )
+
+
+def run_tasks(
+    tasks: Sequence[Task], executor: Executor | None = None, progress: Progress | None = None
+) -> list[TaskResult]:
+    """Run tasks on ``executor`` and return their results in task order."""
+    executor = executor or make_executor(1)
+    results: list[TaskResult | None] = [None] * len(tasks)
+    done = 0
+    for i, res in executor.map_unordered(run_task, tasks):
+        results[i] = res
+        done += 1
+        if progress is not None:
+            progress(done, len(tasks))
+    return results  # type: ignore[return-value]
+
+
+def _summary_frame(results: Sequence[TaskResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-replication summary (wide) and across-replication summary with CIs (long)."""
+    rows = []
+    for r in results:
+        for channel in r.channels:
+            rows.append(
+                {
+                    "strategy": r.strategy,
+                    "replication": r.replication,
+                    "channel": channel,
+                    **r.summary[channel],
+                }
+            )
+    reps = pd.DataFrame(rows, columns=["strategy", "replication", "channel", *SUMMARY_METRICS])
+    out = []
+    for (strategy, channel), grp in reps.groupby(["strategy", "channel"], sort=False):
+        mean, std, low, high, n = confidence_intervals(grp[list(SUMMARY_METRICS)].to_numpy())
+        for k, metric in enumerate(SUMMARY_METRICS):
+            out.append((strategy, channel, metric, mean[k], std[k], low[k], high[k], int(n[k])))
+    summary = pd.DataFrame(
+        out, columns=["strategy", "channel", "metric", "mean", "std", "ci_low", "ci_high", "n"]
+    )
+    return reps, summary
+
+
+def _monthly_frame(results: Sequence[TaskResult]) -> pd.DataFrame:
+    frames = []
+    for r in results:
+        for channel in r.channels:
+            m = r.monthly[channel]
+            months = len(m["sales"])
+            frame = {
+                "strategy": np.repeat(r.strategy, months),
+                "replication": np.repeat(r.replication, months),
+                "month": np.arange(months),
+                "channel": np.repeat(channel, months),
+            }
+            frame.update({name: m[name] for name in MONTHLY_METRICS})
+            frames.append(pd.DataFrame(frame))
+    return pd.concat(frames, ignore_index=True)
+
+
+def simulate(
+    scenario: Scenario,
+    strategies: str | Sequence[str] | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Simulate one or more strategies of a scenario over its replications.
+
+    Args:
+        scenario: a loaded scenario.
+        strategies: a strategy name or names (default: the scenario's ``scenario.strategy``).
+        replications: overrides ``scenario.replications``.
+        seed: overrides ``scenario.seed``.
+        jobs: worker processes (1: in this process; None: all cores). Ignored with ``executor``.
+        executor: where to run (see :mod:`channelsim.executors`).
+        progress: called as ``progress(done, total)`` after each replication.
+
+    Returns:
+        A :class:`RunResult` with ``summary``, ``monthly`` and ``replications`` tables.
+    """
+    overrides = {}
+    if replications is not None:
+        overrides["scenario.replications"] = replications
+    if seed is not None:
+        overrides["scenario.seed"] = seed
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    if strategies is None:
+        strategies = [scenario.scenario.strategy]
+    elif isinstance(strategies, str):
+        strategies = [strategies]
+    strategies = list(dict.fromkeys(strategies))
+    for name in strategies:  # fail fast, before any work starts
+        mode, resolved = scenario.resolve_strategy(name)
+        check_strategy(resolved, mode, name)
+    n = scenario.scenario.replications
+    tasks = [Task(scenario, s, r) for s in strategies for r in range(n)]
+    started = time.perf_counter()
+    results = run_tasks(tasks, executor or make_executor(jobs), progress)
+    reps, summary = _summary_frame(results)
+    return RunResult(
+        scenario=scenario,
+        strategies=strategies,
+        summary=summary,
+        monthly=_monthly_frame(results),
+        replications=reps,
+        meta={
+            "channelsim_version": __version__,
+            "seed": scenario.scenario.seed,
+            "replications": n,
+            "strategies": strategies,
+            "run_seconds": round(time.perf_counter() - started, 3),
+        },
+    )

@@ -1,0 +1,317 @@
+"""The selling lifecycle shared by every channel: wait for a slot, renege, sell, win or lose.
+
+A channel owns a FIFO queue of waiting leads and the selling slots of its sellers (reps or
+partners). Nothing here creates a process per lead: a lead that finds a free slot starts at once
+and needs no patience timer; every other state change is a SimPy ``Timeout`` with a callback.
+Reneged leads are dropped from the queue lazily (and the queue is compacted when they pile up),
+so memory follows the number of waiting leads, not the number of leads in the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from channelsim.model.ledger import MONTH, Ledger
+
+WAITING, SELLING, DONE = 0, 1, 2
+
+
+class Lead:
+    """One prospective customer (kept only while it waits or is being sold to)."""
+
+    __slots__ = ("arrival", "seg", "value", "size", "state", "ev", "seller", "served", "prod")
+
+    def __init__(self, arrival: float, seg: int, value: float, size: float) -> None:
+        self.arrival = arrival
+        self.seg = seg
+        self.value = value
+        self.size = size
+        self.state = WAITING
+        self.ev: simpy.Event | None = None
+        self.seller: Seller | None = None
+        self.served = False
+        self.prod = 1.0
+
+
+class Seller:
+    """A rep or an active partner: ``capacity`` concurrent deals and a productivity ramp."""
+
+    __slots__ = (
+        "capacity",
+        "free",
+        "gone",
+        "in_stack",
+        "deals",
+        "start",
+        "ramp_end",
+        "p0",
+        "slope",
+    )
+
+    def __init__(
+        self, capacity: int, start: float = -math.inf, ramp_days: float = 0.0, p0: float = 1.0
+    ) -> None:
+        self.capacity = capacity
+        self.free = capacity
+        self.gone = False
+        self.in_stack = False
+        self.deals: dict[Lead, None] = {}  # insertion-ordered: reproducible
+        self.start = start
+        self.ramp_end = start + ramp_days
+        self.p0 = p0
+        self.slope = (1.0 - p0) / ramp_days if ramp_days > 0 else 0.0
+
+    def productivity(self, now: float) -> float:
+        """Share of full productivity at time ``now`` (linear ramp, then 1)."""
+        if now >= self.ramp_end:
+            return 1.0
+        return self.p0 + self.slope * (now - self.start)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a won sale pays and costs in one channel (plain numbers, read in the hot path)."""
+
+    win_rate: float
+    commission_rate: float = 0.0
+    bounty: float = 0.0
+    discount: float = 0.0
+    network_fee_rate: float = 0.0
+    size_factor: float = 1.0
+    unit_cost: float = 0.0
+    service_quality: float = 1.0
+    refund_rate: float = 0.0
+    escalation_cost: float = 0.0
+    message_control: float = 1.0
+
+
+class Channel:
+    """Queue and slots of one channel, writing its outcomes into row ``index`` of the ledger.
+
+    Args:
+        env: the SimPy environment.
+        index: the channel's row in the ledger.
+        ledger: where outcomes are accumulated.
+        cycle: sampler of sales-cycle durations (days).
+        uniform: sampler of U(0, 1) draws for outcomes.
+        terms: the channel's economics.
+        seg_factors: win-rate factor per segment.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        index: int,
+        ledger: Ledger,
+        cycle: Callable[[], float],
+        uniform: Callable[[], float],
+        terms: Terms,
+        seg_factors: list[float],
+    ) -> None:
+        self.env = env
+        self.index = index
+        self.terms = terms
+        self._cycle = cycle
+        self._u = uniform
+        self._win = [min(1.0, terms.win_rate * f) for f in seg_factors]
+        self.queue: deque[Lead] = deque()
+        self.n_waiting = 0
+        self.stack: list[Seller] = []
+        self.free_slots = 0
+        self.slots = 0
+        self.busy = 0
+        self._t_acc = 0.0
+        self._slot_days = 0.0
+        self._busy_days = 0.0
+        row = ledger.row
+        i = index
+        self._leads = row("leads", i)
+        self._sales = row("sales", i)
+        self._lost_leads = row("lost_leads", i)
+        self._lost_deals = row("lost_deals", i)
+        self._disrupted = row("disrupted_deals", i)
+        self._revenue = row("revenue", i)
+        self._discounts = row("discounts", i)
+        self._refunds = row("refunds", i)
+        self._cogs = row("cogs", i)
+        self._commissions = row("commissions", i)
+        self._network_fees = row("network_fees", i)
+        self._esc_costs = row("escalation_costs", i)
+        self._escalations = row("escalations", i)
+        self._controlled = row("controlled_sales", i)
+        self._wait_days = row("wait_days", i)
+        self._served = row("served", i)
+        self._slot_row = row("slot_days", i)
+        self._busy_row = row("busy_slot_days", i)
+        self._open_row = row("open_deals", i)
+        self.on_lead: Callable[[], None] | None = None
+
+    # -- time-weighted slot accounting -------------------------------------------------------
+    def _accrue(self, now: float) -> None:
+        dt = now - self._t_acc
+        if dt:
+            self._slot_days += self.slots * dt
+            self._busy_days += self.busy * dt
+            self._t_acc = now
+
+    def close_month(self, month: int, now: float) -> None:
+        """Book the month's slot-days and open deals (called at the month boundary)."""
+        self._accrue(now)
+        self._slot_row[month] += self._slot_days
+        self._busy_row[month] += self._busy_days
+        self._slot_days = self._busy_days = 0.0
+        self._open_row[month] = self.n_waiting + self.busy
+
+    # -- sellers -----------------------------------------------------------------------------
+    def add_seller(self, seller: Seller) -> None:
+        """A new rep or active partner brings its slots; waiting leads take them."""
+        self._accrue(self.env.now)
+        self.slots += seller.capacity
+        self.free_slots += seller.free
+        if seller.free and not seller.in_stack:
+            seller.in_stack = True
+            self.stack.append(seller)
+        if self.n_waiting:
+            self._dispatch()
+
+    def remove_seller(self, seller: Seller) -> int:
+        """A seller leaves; its open deals go back to the head of the queue. Returns their count."""
+        now = self.env.now
+        self._accrue(now)
+        seller.gone = True
+        self.slots -= seller.capacity
+        self.free_slots -= seller.free
+        disrupted = len(seller.deals)
+        if disrupted:
+            self.busy -= disrupted
+            for lead in seller.deals:
+                lead.ev = None
+                lead.seller = None
+                lead.state = WAITING
+                self.queue.appendleft(lead)
+            self.n_waiting += disrupted
+            self._disrupted[int(now / MONTH)] += disrupted
+            seller.deals = {}
+            if self.free_slots:
+                self._dispatch()
+        return disrupted
+
+    # -- leads -------------------------------------------------------------------------------
+    def arrive(self, lead: Lead, patience: float) -> None:
+        """A lead enters this channel: sold to at once if a slot is free, else it queues."""
+        now = self.env.now
+        self._leads[int(now / MONTH)] += 1
+        if self.on_lead is not None:
+            self.on_lead()
+        if self.free_slots and not self.n_waiting:
+            self._start(lead, now)
+            return
+        lead.state = WAITING
+        self.queue.append(lead)
+        self.n_waiting += 1
+        if patience < math.inf:
+            ev = self.env.timeout(patience, lead)
+            lead.ev = ev
+            ev.callbacks.append(self._on_renege)
+
+    def _on_renege(self, ev: simpy.Event) -> None:
+        lead: Lead = ev.value
+        if lead.ev is not ev or lead.state != WAITING:
+            return
+        lead.state = DONE
+        lead.ev = None
+        self.n_waiting -= 1
+        self._lost_leads[int(self.env.now / MONTH)] += 1
+        if len(self.queue) > 2 * self.n_waiting + 64:
+            self.queue = deque(q for q in self.queue if q.state == WAITING)
+
+    def _dispatch(self) -> None:
+        queue = self.queue
+        now = self.env.now
+        while self.free_slots and self.n_waiting:
+            lead = queue.popleft()
+            if lead.state != WAITING:
+                continue
+            self.n_waiting -= 1
+            self._start(lead, now)
+
+    def _start(self, lead: Lead, now: float) -> None:
+        stack = self.stack
+        seller = stack[-1]
+        while seller.gone or not seller.free:
+            stack.pop()
+            seller.in_stack = False
+            seller = stack[-1]
+        seller.free -= 1
+        if not seller.free:
+            stack.pop()
+            seller.in_stack = False
+        self.free_slots -= 1
+        self._accrue(now)
+        self.busy += 1
+        seller.deals[lead] = None
+        lead.seller = seller
+        lead.state = SELLING
+        if not lead.served:
+            lead.served = True
+            lead.prod = seller.productivity(now)
+            m = int(now / MONTH)
+            self._wait_days[m] += now - lead.arrival
+            self._served[m] += 1
+        ev = self.env.timeout(self._cycle(), lead)
+        lead.ev = ev
+        ev.callbacks.append(self._on_finish)
+
+    def _on_finish(self, ev: simpy.Event) -> None:
+        lead: Lead = ev.value
+        if lead.ev is not ev:
+            return  # the seller left mid-cycle; the lead went back to the queue
+        now = self.env.now
+        m = int(now / MONTH)
+        seller = lead.seller
+        del seller.deals[lead]
+        lead.state = DONE
+        lead.ev = None
+        lead.seller = None
+        self._accrue(now)
+        self.busy -= 1
+        if not seller.gone:
+            seller.free += 1
+            self.free_slots += 1
+            if not seller.in_stack:
+                seller.in_stack = True
+                self.stack.append(seller)
+        u = self._u
+        if u() < self._win[lead.seg] * lead.prod:
+            self._book_sale(lead, m)
+        else:
+            self._lost_deals[m] += 1
+        if self.n_waiting:
+            self._dispatch()
+
+    def _book_sale(self, lead: Lead, m: int) -> None:
+        t = self.terms
+        value = lead.value * t.size_factor
+        self._sales[m] += 1
+        self._revenue[m] += value
+        discount = value * t.discount
+        if discount:
+            self._discounts[m] += discount
+        pay = value * t.commission_rate + t.bounty
+        if pay:
+            self._commissions[m] += pay
+            if t.network_fee_rate:
+                self._network_fees[m] += pay * t.network_fee_rate
+        self._cogs[m] += t.unit_cost * lead.size * t.size_factor
+        self._controlled[m] += t.message_control
+        u = self._u
+        if u() >= t.service_quality:
+            self._escalations[m] += 1
+            self._esc_costs[m] += t.escalation_cost
+            if u() < t.refund_rate:
+                self._refunds[m] += value - discount

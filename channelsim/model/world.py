@@ -1,0 +1,423 @@
+"""The simulated company: build -> run -> collect, for one strategy and one replication.
+
+``World`` turns a resolved scenario into plain numbers, samplers and policy objects once, so
+the event loop touches no pydantic model and no pandas. Channels: row 0 of the ledger is the
+direct team, rows 1.. are the partner programs in file order; every strategy has the same rows
+(an unused channel stays at zero), so strategies line up in every table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from channelsim.distributions import _blocks
+from channelsim.model.brand import Reputation
+from channelsim.model.demand import DemandSpec, DemandStream, LeadMaker
+from channelsim.model.direct import YEAR, BudgetPolicy, DemandPolicy, PlanPolicy, SalesForce
+from channelsim.model.ledger import MONTH, Ledger
+from channelsim.model.partners import PartnerNetwork
+from channelsim.model.selling import Channel, Lead, Terms
+from channelsim.randomness import Streams
+
+if TYPE_CHECKING:
+    from channelsim.scenario import Scenario
+
+MODES = ("direct", "indirect", "hybrid")
+
+
+@dataclass
+class ReplicationResult:
+    """Raw output of one replication: ledger arrays of shape (channels, months)."""
+
+    strategy: str
+    replication: int
+    arrays: dict[str, np.ndarray]
+    channels: list[str]
+
+
+# -- routing of company leads ------------------------------------------------------------------
+class PartnerPicker:
+    """Sends a company lead to a program in proportion to its free slots.
+
+    When no program has a free slot, in proportion to its slots (the lead queues there); when no
+    program has any active partner yet, to the programs in equal shares.
+    """
+
+    def __init__(self, channels: list[Channel], uniform) -> None:
+        self.channels = channels
+        self._u = uniform
+
+    def pick(self) -> Channel | None:
+        """The program channel for the next company lead (None if there is no program)."""
+        chans = self.channels
+        if not chans:
+            return None
+        if len(chans) == 1:
+            return chans[0]
+        weights = [c.free_slots for c in chans]
+        total = sum(weights)
+        if total <= 0:
+            weights = [c.slots for c in chans]
+            total = sum(weights)
+        if total <= 0:
+            weights = [1] * len(chans)
+            total = len(chans)
+        x = self._u() * total
+        for chan, w in zip(chans, weights, strict=True):
+            x -= w
+            if x < 0:
+                return chan
+        return chans[-1]
+
+
+class DirectRouting:
+    """Strategy ``direct``: every company lead goes to the team."""
+
+    def __init__(self, direct: Channel) -> None:
+        self.direct = direct
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        return self.direct
+
+
+class PartnerRouting:
+    """Strategy ``indirect``: every company lead goes to a partner program."""
+
+    def __init__(self, picker: PartnerPicker) -> None:
+        self.picker = picker
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        return self.picker.pick()
+
+
+class ShareRouting:
+    """Hybrid ``share``: a fixed share of company leads to the team, the rest to partners."""
+
+    def __init__(self, direct: Channel, picker: PartnerPicker, share: float, uniform) -> None:
+        self.direct, self.picker, self.share, self._u = direct, picker, share, uniform
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        if self._u() < self.share:
+            return self.direct
+        return self.picker.pick() or self.direct
+
+
+class OverflowRouting:
+    """Hybrid ``overflow``: the team first; partners when the team's queue is at the threshold.
+
+    A lead goes to partners when no rep slot is free and at least ``threshold`` leads already
+    wait for the team (so ``overflow_queue = 0`` means nobody waits for the team).
+    """
+
+    def __init__(self, direct: Channel, picker: PartnerPicker, threshold: int, force) -> None:
+        self.direct, self.picker, self.threshold, self.force = direct, picker, threshold, force
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        d = self.direct
+        if d.free_slots and not d.n_waiting or d.n_waiting < self.threshold:
+            return d
+        chan = self.picker.pick()
+        if chan is None:
+            return d
+        if self.force is not None:
+            self.force.offered()  # the team saw this demand even though it overflowed
+        return chan
+
+
+class SegmentRouting:
+    """Hybrid ``segment``: each segment's ``channel``; ``any`` segments follow the share rule."""
+
+    def __init__(self, seg_channels: list[str], direct: Channel, fallback: ShareRouting) -> None:
+        self.seg_channels, self.direct, self.fallback = seg_channels, direct, fallback
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        where = self.seg_channels[lead.seg]
+        if where == "direct":
+            return self.direct
+        if where == "partners":
+            return self.fallback.picker.pick() or self.direct
+        return self.fallback.choose(lead)
+
+
+def _expo_sampler(rng: np.random.Generator):
+    return _blocks(rng.standard_exponential)
+
+
+def _uniform_sampler(rng: np.random.Generator):
+    return _blocks(rng.random)
+
+
+class World:
+    """One company, one strategy, one replication.
+
+    Args:
+        scenario: the scenario with the strategy's overrides already applied.
+        mode: ``direct``, ``indirect`` or ``hybrid``.
+        replication: replication index (selects the random streams).
+        strategy: the strategy's name (recorded in the result).
+        demand_scale: multiplies company demand (elasticity reruns); up to 1.1 keeps the same
+            candidate leads, so the rerun shares its random numbers with the base run.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        mode: str,
+        replication: int,
+        strategy: str | None = None,
+        demand_scale: float = 1.0,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.strategy = strategy or mode
+        self.replication = replication
+        sc = scenario
+        self.months = sc.scenario.horizon_months
+        self.horizon = self.months * MONTH
+        streams = Streams(sc.scenario.seed, replication)
+        self.env = env = simpy.Environment()
+        programs = sc.partners
+        self.channel_names = ["direct", *[p.name for p in programs]]
+        self.ledger = ledger = Ledger(len(self.channel_names), self.months)
+
+        segments = sc.demand.segments
+        seg_shares = tuple(s.share for s in segments) or (1.0,)
+        seg_sizes = tuple(s.deal_size for s in segments) or (1.0,)
+        seg_factors = [s.win_rate_factor for s in segments] or [1.0]
+        d = sc.direct
+        self.reputation = Reputation(
+            d.service_quality, sc.brand.reputation_memory_months, sc.demand.reputation_sensitivity
+        )
+        self.spec = DemandSpec(
+            leads_per_month=sc.demand.leads_per_month,
+            growth=sc.demand.growth,
+            growth_rate=sc.demand.growth_rate,
+            ceiling=sc.demand.ceiling_leads_per_month,
+            market_size=sc.demand.market_size,
+            innovation=sc.demand.innovation,
+            imitation=sc.demand.imitation,
+            seasonality=tuple(sc.demand.seasonality),
+            price=sc.product.price,
+            deal_size_cv=sc.product.deal_size_cv,
+            seg_shares=seg_shares,
+            seg_sizes=seg_sizes,
+            patience=sc.demand.patience_days,
+            scale=demand_scale,
+            reputation_bound=self.reputation.bound,
+        )
+        self.demand = DemandStream(self.spec, streams("demand"))
+        refund = sc.brand.refund_rate
+        unit_cost = sc.product.unit_cost
+
+        # direct channel and sales force
+        self.direct = Channel(
+            env,
+            0,
+            ledger,
+            d.sales_cycle_days.sampler(streams("direct:cycle")),
+            _uniform_sampler(streams("direct:outcome")),
+            Terms(
+                win_rate=d.win_rate,
+                commission_rate=d.commission_rate,
+                unit_cost=unit_cost,
+                service_quality=d.service_quality,
+                refund_rate=refund,
+                escalation_cost=d.escalation_cost,
+                message_control=d.message_control,
+            ),
+            seg_factors,
+        )
+        self.force: SalesForce | None = None
+        if mode != "indirect":
+            h = d.hiring
+            policy = None
+            if h.policy == "plan":
+                policy = PlanPolicy([tuple(x) for x in h.headcount_plan], d.initial_reps)
+            elif h.policy == "demand":
+                policy = DemandPolicy(d.sales_cycle_days.mean, d.deals_per_rep, h.headcount_buffer)
+            elif h.policy == "budget":
+                loaded = d.salary_annual / 12 + d.manager_salary_annual / 12 / d.manager_span
+                policy = BudgetPolicy(h.budget_share_of_revenue, h.budget_window_months, loaded)
+            tenure_mean = YEAR / d.attrition_annual if d.attrition_annual > 0 else math.inf
+            expo = _expo_sampler(streams("direct:tenure"))
+            self.force = SalesForce(
+                env,
+                self.direct,
+                ledger,
+                policy=policy,
+                initial_reps=d.initial_reps,
+                max_reps=d.max_reps,
+                deals_per_rep=d.deals_per_rep,
+                ramp_days=d.ramp_months * MONTH,
+                ramp_start=d.ramp_start_productivity,
+                tenure=lambda: expo() * tenure_mean,
+                time_to_hire=h.time_to_hire_days.sampler(streams("direct:hire")),
+                max_hires_per_month=h.max_hires_per_month,
+                review_every_days=h.review_every_days,
+                salary_annual=d.salary_annual,
+                recruiting_cost=d.recruiting_cost_per_hire,
+                onboarding_cost=d.onboarding_cost_per_hire,
+                manager_span=d.manager_span,
+                manager_salary_annual=d.manager_salary_annual,
+                fixed_cost_per_month=d.fixed_cost_per_month,
+                company_net_revenue=self._net_revenue,
+                horizon_days=self.horizon,
+            )
+            self.direct.on_lead = self.force.offered
+
+        # partner programs
+        self.program_channels: list[Channel] = []
+        self.networks: list[PartnerNetwork] = []
+        for i, p in enumerate(programs, start=1):
+            prefix = f"partner:{p.name}:"
+            chan = Channel(
+                env,
+                i,
+                ledger,
+                p.sales_cycle_days.sampler(streams(prefix + "cycle")),
+                _uniform_sampler(streams(prefix + "outcome")),
+                Terms(
+                    win_rate=p.win_rate,
+                    commission_rate=p.commission_rate,
+                    bounty=p.bounty,
+                    discount=p.discount,
+                    network_fee_rate=p.network_fee_rate,
+                    size_factor=p.deal_size_factor,
+                    unit_cost=unit_cost,
+                    service_quality=p.service_quality,
+                    refund_rate=refund,
+                    escalation_cost=p.escalation_cost,
+                    message_control=p.message_control,
+                ),
+                seg_factors,
+            )
+            self.program_channels.append(chan)
+            if mode == "direct":
+                continue
+            maker = LeadMaker(self.spec, streams(prefix + "leads"))
+            self.networks.append(
+                PartnerNetwork(
+                    env,
+                    chan,
+                    ledger,
+                    uniform=_uniform_sampler(streams(prefix + "activation")),
+                    expo=_expo_sampler(streams(prefix + "life")),
+                    onboarding=p.onboarding_days.sampler(streams(prefix + "onboarding")),
+                    new_lead=self._sourced_lead_fn(chan, maker),
+                    initial=p.initial,
+                    recruit_per_month=p.recruit_per_month,
+                    max_partners=p.max_partners,
+                    activation_rate=p.activation_rate,
+                    churn_annual=p.churn_annual,
+                    deals_per_partner=p.deals_per_partner,
+                    sourced_leads_per_month=p.sourced_leads_per_month,
+                    onboarding_cost=p.onboarding_cost,
+                    mdf_per_active_partner_month=p.mdf_per_active_partner_month,
+                    manager_span=p.manager_span,
+                    manager_salary_annual=p.manager_salary_annual,
+                    fixed_cost_per_month=p.fixed_cost_per_month,
+                    horizon_days=self.horizon,
+                )
+            )
+
+        # routing of company leads
+        routing_u = _uniform_sampler(streams("routing"))
+        picker = PartnerPicker(self.program_channels if mode != "direct" else [], routing_u)
+        if mode == "direct":
+            self.router = DirectRouting(self.direct)
+        elif mode == "indirect":
+            self.router = PartnerRouting(picker)
+        else:
+            r = sc.routing
+            share = ShareRouting(self.direct, picker, r.direct_share, routing_u)
+            if r.policy == "share":
+                self.router = share
+            elif r.policy == "overflow":
+                self.router = OverflowRouting(self.direct, picker, r.overflow_queue, self.force)
+            else:
+                self.router = SegmentRouting(
+                    [s.channel for s in segments] or ["any"], self.direct, share
+                )
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _net_revenue(self, month: int) -> float:
+        led = self.ledger
+        return sum(
+            led.revenue[c][month] - led.discounts[c][month] - led.refunds[c][month]
+            for c in range(led.n_channels)
+        )
+
+    def _sourced_lead_fn(self, chan: Channel, maker: LeadMaker):
+        env = self.env
+        sourced = self.ledger.row("sourced_leads", chan.index)
+
+        def new_lead() -> None:
+            seg, value, size, patience = maker()
+            sourced[int(env.now / MONTH)] += 1
+            chan.arrive(Lead(env.now, seg, value, size), patience)
+
+        return new_lead
+
+    def _channels(self) -> list[Channel]:
+        return [self.direct, *self.program_channels]
+
+    def _close_month(self, month: int) -> None:
+        now = (month + 1) * MONTH
+        for chan in self._channels():
+            chan.close_month(month, now)
+        if self.force is not None:
+            self.force.close_month(month, now)
+        for net in self.networks:
+            net.close_month(month, now)
+        led = self.ledger
+        sales = sum(led.sales[c][month] for c in range(led.n_channels))
+        bad = sum(led.escalations[c][month] for c in range(led.n_channels))
+        rep = self.reputation.update(sales, bad)
+        for c in range(led.n_channels):
+            led.reputation[c][month] = rep
+
+    # -- run ---------------------------------------------------------------------------------
+    def _company_leads(self):
+        env = self.env
+        route = self.router.choose
+        for month in range(self.months):
+            if month:
+                self._close_month(month - 1)
+            times, segs, values, sizes, patience = self.demand.month(month, self.reputation.effect)
+            for t, seg, value, size, pat in zip(times, segs, values, sizes, patience, strict=True):
+                dt = t - env.now
+                if dt > 0:
+                    yield env.timeout(dt)
+                lead = Lead(t, seg, value, size)
+                route(lead).arrive(lead, pat)
+            end = (month + 1) * MONTH
+            if end > env.now:
+                yield env.timeout(end - env.now)
+
+    def run(self) -> ReplicationResult:
+        """Simulate the horizon and return the ledger as arrays."""
+        env = self.env
+        if self.force is not None:
+            self.force.start()
+        for net in self.networks:
+            net.start()
+        env.process(self._company_leads())
+        env.run(until=self.horizon)
+        self._close_month(self.months - 1)
+        return ReplicationResult(
+            strategy=self.strategy,
+            replication=self.replication,
+            arrays=self.ledger.to_arrays(),
+            channels=list(self.channel_names),
+        )

@@ -1,0 +1,45 @@
+"""What a run returns: tidy pandas tables plus the scenario that produced them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from channelsim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """Results of ``simulate``.
+
+    Attributes:
+        scenario: the scenario as run (overrides applied, every default filled).
+        strategies: the strategies simulated, in order.
+        summary: one row per (strategy, channel, metric): mean, std, ci_low, ci_high, n.
+        monthly: one row per (strategy, replication, month, channel), a column per metric.
+        replications: one row per (strategy, replication, channel), a column per summary metric
+            (the per-replication values behind ``summary``; paired comparisons start here).
+        meta: version, seed, replication count and run time.
+    """
+
+    scenario: Scenario
+    strategies: list[str]
+    summary: pd.DataFrame
+    monthly: pd.DataFrame
+    replications: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def metric(self, metric: str, channel: str = "total") -> pd.DataFrame:
+        """Summary rows of one metric for one channel, a row per strategy."""
+        s = self.summary
+        return s[(s.metric == metric) & (s.channel == channel)].set_index("strategy")
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the output folder (see ``channelsim.output.write_run``); returns its path."""
+        from channelsim.output import write_run
+
+        return write_run(self, Path(out_dir))
