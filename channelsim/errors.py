@@ -1,0 +1,67 @@
+"""Problems found in user input, and the exceptions that carry them.
+
+A user mistake (a missing file, bad TOML, an out-of-range value, a bad flag) is reported as a list
+of :class:`Problem`, one readable line each, never as a traceback. The CLI prints ``str(error)``
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with user input.
+
+    Attributes:
+        file: the file the problem is in, or None when it is not tied to a file.
+        path: the dotted key path as the user wrote it (``direct.win_rate``,
+            ``partners.VARs.commission_rate``), or "" when the problem is not about one key.
+        message: what is wrong, in plain words.
+    """
+
+    file: str | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = ["error"]
+        if self.file is not None:
+            parts.append(self.file)
+        if self.path:
+            parts.append(self.path)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+    def in_file(self, file: str | None) -> Problem:
+        """The same problem attributed to ``file`` (kept as is if it already names a file)."""
+        return self if self.file is not None else replace(self, file=file)
+
+
+class ScenarioError(Exception):
+    """Bad user input: a scenario file, a TOML syntax error, a value out of range.
+
+    Args:
+        problems: the problems found; a single Problem or a plain message is accepted too.
+    """
+
+    def __init__(self, problems: Problem | str | Iterable[Problem]) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(None, "", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+    def in_file(self, file: str | None) -> ScenarioError:
+        """A copy of this error (same class) whose problems without a file name ``file``."""
+        return type(self)([p.in_file(file) for p in self.problems])
+
+
+class UsageError(ScenarioError):
+    """Bad command-line flags (an unknown strategy, a malformed ``--param``, ...)."""
