@@ -25,8 +25,13 @@ SAAS = {
         "reputation_sensitivity": 0.5,
         "segments": [
             {"name": "smb", "share": 0.7, "deal_size": 0.5, "win_rate_factor": 1.2},
-            {"name": "ent", "share": 0.3, "deal_size": 2.0, "win_rate_factor": 0.7,
-             "channel": "direct"},
+            {
+                "name": "ent",
+                "share": 0.3,
+                "deal_size": 2.0,
+                "win_rate_factor": 0.7,
+                "channel": "direct",
+            },
         ],
     },
     "direct": {
@@ -67,9 +72,7 @@ def test_money_adds_up_per_channel_and_month(make_scenario, mode):
         np.testing.assert_allclose(
             m["channel_cost"], m["fixed_channel_cost"] + m["variable_channel_cost"]
         )
-        np.testing.assert_allclose(
-            m["net_revenue"], m["revenue"] - m["discounts"] - m["refunds"]
-        )
+        np.testing.assert_allclose(m["net_revenue"], m["revenue"] - m["discounts"] - m["refunds"])
         np.testing.assert_allclose(m["cost_of_sales"], m["channel_cost"] + m["discounts"])
         for key in ("revenue", "channel_cost", "cogs", "discounts", "refunds", "sales"):
             assert (m[key] >= 0).all(), (channel, key)
@@ -78,9 +81,7 @@ def test_money_adds_up_per_channel_and_month(make_scenario, mode):
     for key in ("sales", "revenue", "contribution", "channel_cost", "leads"):
         parts = monthly["direct"][key] + sum(monthly[p][key] for p in programs)
         np.testing.assert_allclose(parts, monthly["total"][key])
-        np.testing.assert_allclose(
-            monthly["partners"][key], sum(monthly[p][key] for p in programs)
-        )
+        np.testing.assert_allclose(monthly["partners"][key], sum(monthly[p][key] for p in programs))
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(make_scenario):
@@ -215,8 +216,14 @@ def test_overflow_only_when_the_team_queue_is_full(make_scenario):
     data = deep_update(SAAS, {"routing": {"policy": "overflow", "overflow_queue": 0}})
     ample = deep_update(
         data,
-        {"direct": {"initial_reps": 60, "max_reps": 60, "deals_per_rep": 100,
-                    "attrition_annual": 0.0}},
+        {
+            "direct": {
+                "initial_reps": 60,
+                "max_reps": 60,
+                "deals_per_rep": 100,
+                "attrition_annual": 0.0,
+            }
+        },
     )
     ample["partners"] = [{"name": "VARs", "kind": "reseller", "sourced_leads_per_month": 0}]
     _, roomy = _run(make_scenario(ample), "hybrid")
@@ -244,9 +251,18 @@ def test_indirect_margin_is_proportional_direct_cost_per_sale_falls(make_scenari
         service_quality=1.0,
     )
     agents["product"]["unit_cost"] = 0.0
-    team = deep_update(agents, {"direct": {"initial_reps": 80, "max_reps": 80,
-                                           "deals_per_rep": 50, "attrition_annual": 0.0,
-                                           "service_quality": 1.0}})
+    team = deep_update(
+        agents,
+        {
+            "direct": {
+                "initial_reps": 80,
+                "max_reps": 80,
+                "deals_per_rep": 50,
+                "attrition_annual": 0.0,
+                "service_quality": 1.0,
+            }
+        },
+    )
     per_sale_share, team_cost = [], []
     for leads in (100, 400):
         a = make_scenario(deep_update(agents, {"demand": {"leads_per_month": leads}}))

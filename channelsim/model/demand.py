@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from channelsim.distributions import Fixed, _Spec
+from channelsim.distributions import _Spec
 from channelsim.model.ledger import MONTH
 
 SCALE_BOUND = 1.1
@@ -75,17 +75,37 @@ class DemandSpec:
         return max(ends) * season * max(self.scale, SCALE_BOUND) * self.reputation_bound
 
 
+class _Attributes:
+    """Turns uniform and normal draws into segments, sizes and deal values (vectorised)."""
+
+    def __init__(self, spec: DemandSpec) -> None:
+        self.price = spec.price
+        self.cum_shares = np.cumsum(spec.seg_shares)
+        self.cum_shares[-1] = 1.0
+        self.sizes = np.asarray(spec.seg_sizes, dtype=float)
+        cv = spec.deal_size_cv
+        self.sigma = math.sqrt(math.log1p(cv * cv)) if cv > 0 else 0.0
+
+    def __call__(
+        self, seg_u: np.ndarray, z: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Segment index, size (units) and deal value of each lead."""
+        seg = np.searchsorted(self.cum_shares, seg_u, side="right")
+        np.minimum(seg, len(self.sizes) - 1, out=seg)
+        size = self.sizes[seg]
+        value = self.price * size
+        if self.sigma:  # lognormal noise with mean 1 and the given coefficient of variation
+            value = value * np.exp(self.sigma * z - self.sigma**2 / 2)
+        return seg, size, value
+
+
 class DemandStream:
-    """Draws each month's company leads as arrays (times in days, segment, value, size, patience)."""
+    """Draws each month's company leads (times in days, segment, value, size, patience)."""
 
     def __init__(self, spec: DemandSpec, rng: np.random.Generator) -> None:
         self.spec = spec
         self.rng = rng
-        self._cum_shares = np.cumsum(spec.seg_shares)
-        self._cum_shares[-1] = 1.0
-        self._sizes = np.asarray(spec.seg_sizes, dtype=float)
-        cv = spec.deal_size_cv
-        self._sigma = math.sqrt(math.log1p(cv * cv)) if cv > 0 else 0.0
+        self._attributes = _Attributes(spec)
 
     def month(self, month: int, reputation_effect: float) -> tuple[list, list, list, list, list]:
         """Leads arriving in ``month``, sorted by time, as Python lists for the event loop."""
@@ -102,19 +122,13 @@ class DemandStream:
         season = spec.seasonality[month % 12]
         rate = spec.base_rate(t) * season * spec.scale * reputation_effect
         keep = accept * bound < rate
-        t, seg_u, z, patience = t[keep], seg_u[keep], z[keep], patience[keep]
-        seg = np.searchsorted(self._cum_shares, seg_u, side="right")
-        np.minimum(seg, len(self._sizes) - 1, out=seg)
-        size = self._sizes[seg]
-        value = spec.price * size
-        if self._sigma:
-            value = value * np.exp(self._sigma * z - self._sigma**2 / 2)
+        seg, size, value = self._attributes(seg_u[keep], z[keep])
         return (
-            (t * MONTH).tolist(),
+            (t[keep] * MONTH).tolist(),
             seg.tolist(),
             value.tolist(),
             size.tolist(),
-            patience.tolist(),
+            patience[keep].tolist(),
         )
 
 
@@ -125,22 +139,12 @@ class LeadMaker:
         self.spec = spec
         self.rng = rng
         self.block = block
-        self._cum = np.cumsum(spec.seg_shares)
-        self._cum[-1] = 1.0
-        self._sizes = np.asarray(spec.seg_sizes, dtype=float)
-        cv = spec.deal_size_cv
-        self._sigma = math.sqrt(math.log1p(cv * cv)) if cv > 0 else 0.0
+        self._attributes = _Attributes(spec)
         self._buf: list[tuple[int, float, float, float]] = []
 
     def _refill(self) -> None:
         rng, n = self.rng, self.block
-        seg = np.searchsorted(self._cum, rng.random(n), side="right")
-        np.minimum(seg, len(self._sizes) - 1, out=seg)
-        z = rng.standard_normal(n)
-        size = self._sizes[seg]
-        value = self.spec.price * size
-        if self._sigma:
-            value = value * np.exp(self._sigma * z - self._sigma**2 / 2)
+        seg, size, value = self._attributes(rng.random(n), rng.standard_normal(n))
         patience = self.spec.patience.sample(rng, n)
         rows = zip(seg.tolist(), value.tolist(), size.tolist(), patience.tolist(), strict=True)
         self._buf = list(rows)[::-1]
@@ -150,8 +154,3 @@ class LeadMaker:
         if not self._buf:
             self._refill()
         return self._buf.pop()
-
-
-def is_fixed_inf(spec: _Spec) -> bool:
-    """True when a patience spec means "waits forever"."""
-    return isinstance(spec, Fixed) and math.isinf(spec.value)

@@ -37,6 +37,7 @@ class PlanPolicy:
         self.initial = initial
 
     def target(self, force: SalesForce, now: float) -> int:
+        """The plan's headcount for the current month."""
         month = now / MONTH
         target = self.initial
         for start, headcount in self.plan:
@@ -58,6 +59,7 @@ class DemandPolicy:
         self.buffer = buffer
 
     def target(self, force: SalesForce, now: float) -> int:
+        """Headcount for the demand seen since the last review (resets the count)."""
         elapsed = now - force.demand_since
         if elapsed <= 0:
             return force.headcount
@@ -81,6 +83,7 @@ class BudgetPolicy:
         self.cost = monthly_cost_per_rep
 
     def target(self, force: SalesForce, now: float) -> int:
+        """Headcount the trailing revenue pays for."""
         done = int(now / MONTH + 1e-9)
         if done == 0 or self.cost <= 0:
             return force.headcount
@@ -194,7 +197,9 @@ class SalesForce:
         self._fixed[month] += self.fixed_cost_per_month
         self._headcount_row[month] = self.headcount
         self.starts_this_month = 0
-        while now < self.horizon and self.ready and self.starts_this_month < self.max_hires_per_month:
+        while (
+            now < self.horizon and self.ready and self.starts_this_month < self.max_hires_per_month
+        ):
             self.ready -= 1
             self._start_hire()
 
