@@ -15,7 +15,14 @@ from itertools import chain
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_serializer,
+    model_validator,
+)
 
 BLOCK = 1024
 """How many numbers a sampler draws from numpy at a time."""
@@ -230,7 +237,9 @@ def _number_to_fixed(value: Any) -> Any:
     if isinstance(value, dict) and "dist" not in value:
         raise ValueError(f"a distribution table needs a 'dist' key, one of {', '.join(DIST_KINDS)}")
     if isinstance(value, dict) and value.get("dist") not in DIST_KINDS:
-        raise ValueError(f"unknown dist {value.get('dist')!r}; expected one of {', '.join(DIST_KINDS)}")
+        raise ValueError(
+            f"unknown dist {value.get('dist')!r}; expected one of {', '.join(DIST_KINDS)}"
+        )
     return value
 
 

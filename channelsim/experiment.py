@@ -146,6 +146,52 @@ def _monthly_frame(results: Sequence[TaskResult]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def prepare(
+    scenario: Scenario,
+    strategies: str | Sequence[str] | None,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> tuple[Scenario, list[str]]:
+    """Apply replication and seed overrides and check every strategy before any work starts."""
+    overrides: dict[str, int] = {}
+    if replications is not None:
+        overrides["scenario.replications"] = replications
+    if seed is not None:
+        overrides["scenario.seed"] = seed
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    if strategies is None:
+        strategies = [scenario.scenario.strategy]
+    elif isinstance(strategies, str):
+        strategies = [strategies]
+    strategies = list(dict.fromkeys(strategies))
+    for name in strategies:
+        mode, resolved = scenario.resolve_strategy(name)
+        check_strategy(resolved, mode, name)
+    return scenario, strategies
+
+
+def build_run_result(
+    scenario: Scenario, strategies: list[str], results: Sequence[TaskResult], started: float
+) -> RunResult:
+    """Gather task results (in task order) into a :class:`RunResult`."""
+    reps, summary = _summary_frame(results)
+    return RunResult(
+        scenario=scenario,
+        strategies=strategies,
+        summary=summary,
+        monthly=_monthly_frame(results),
+        replications=reps,
+        meta={
+            "channelsim_version": __version__,
+            "seed": scenario.scenario.seed,
+            "replications": scenario.scenario.replications,
+            "strategies": strategies,
+            "run_seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+
+
 def simulate(
     scenario: Scenario,
     strategies: str | Sequence[str] | None = None,
@@ -170,37 +216,9 @@ def simulate(
     Returns:
         A :class:`RunResult` with ``summary``, ``monthly`` and ``replications`` tables.
     """
-    overrides = {}
-    if replications is not None:
-        overrides["scenario.replications"] = replications
-    if seed is not None:
-        overrides["scenario.seed"] = seed
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    if strategies is None:
-        strategies = [scenario.scenario.strategy]
-    elif isinstance(strategies, str):
-        strategies = [strategies]
-    strategies = list(dict.fromkeys(strategies))
-    for name in strategies:  # fail fast, before any work starts
-        mode, resolved = scenario.resolve_strategy(name)
-        check_strategy(resolved, mode, name)
+    scenario, strategies = prepare(scenario, strategies, replications, seed)
     n = scenario.scenario.replications
     tasks = [Task(scenario, s, r) for s in strategies for r in range(n)]
     started = time.perf_counter()
     results = run_tasks(tasks, executor or make_executor(jobs), progress)
-    reps, summary = _summary_frame(results)
-    return RunResult(
-        scenario=scenario,
-        strategies=strategies,
-        summary=summary,
-        monthly=_monthly_frame(results),
-        replications=reps,
-        meta={
-            "channelsim_version": __version__,
-            "seed": scenario.scenario.seed,
-            "replications": n,
-            "strategies": strategies,
-            "run_seconds": round(time.perf_counter() - started, 3),
-        },
-    )
+    return build_run_result(scenario, strategies, results, started)

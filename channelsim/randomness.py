@@ -1,4 +1,4 @@
-"""The seed tree: one SeedSequence per scenario, a child per replication, a named stream per purpose.
+"""The seed tree: a SeedSequence per scenario, a child per replication, a stream per purpose.
 
 Streams are keyed by name, not by creation order, so adding a partner program or a new purpose
 never shifts the draws of another one, and strategies of one replication share their demand
