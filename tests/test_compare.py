@@ -1,0 +1,226 @@
+"""Comparison: intervals, paired differences, cost elasticity, textbook break-even, verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from channelsim import theory
+from channelsim.compare import (
+    Claim,
+    compare,
+    cost_fits,
+    margin_bridge,
+    paired_differences,
+    verdict_claims,
+)
+from channelsim.metrics import confidence_intervals
+from channelsim.model.ledger import MONTH
+from tests.conftest import deep_update
+
+# Kotler's classroom break-even: 3 reps at 30k and a manager at 160k plus 5% commission,
+# against agents at 25%: fixed 250k / (0.25 - 0.05) = 1.25M of sales a year.
+PRICE = 1000.0
+WIN = 0.5
+
+
+def textbook(revenue_a_year: float, reps: int = 20) -> dict:
+    leads_per_month = revenue_a_year / PRICE / 12 / WIN
+    return {
+        "scenario": {"horizon_months": 12, "replications": reps, "seed": 3, "discount_rate": 0.0},
+        "product": {"price": PRICE, "unit_cost": 0.0},
+        "demand": {"leads_per_month": leads_per_month, "reputation_sensitivity": 0.0},
+        "direct": {
+            "initial_reps": 3,
+            "max_reps": 3,
+            "deals_per_rep": 1000,
+            "sales_cycle_days": 1.0,
+            "win_rate": WIN,
+            "attrition_annual": 0.0,
+            "salary_annual": 30000,
+            "commission_rate": 0.05,
+            "manager_span": 8,
+            "manager_salary_annual": 160000,
+            "fixed_cost_per_month": 0.0,
+            "service_quality": 1.0,
+            "hiring": {"max_hires_per_month": 0},
+        },
+        "partners": [
+            {
+                "name": "agents",
+                "kind": "agent",
+                "initial": 100,
+                "recruit_per_month": 0,
+                "churn_annual": 0.0,
+                "deals_per_partner": 100,
+                "sourced_leads_per_month": 0.0,
+                "sales_cycle_days": 1.0,
+                "win_rate": WIN,
+                "commission_rate": 0.25,
+                "onboarding_cost": 0.0,
+                "mdf_per_active_partner_month": 0.0,
+                "manager_salary_annual": 0.0,
+                "fixed_cost_per_month": 0.0,
+                "service_quality": 1.0,
+            }
+        ],
+    }
+
+
+def _total(frame: pd.DataFrame, metric: str, a: str = "direct", b: str = "indirect"):
+    rows = frame[(frame.channel == "total") & (frame.metric == metric)]
+    if "a" in rows:
+        rows = rows[(rows.a == a) & (rows.b == b)]
+    return rows.iloc[0]
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_intervals_agree_with_scipy_t(values):
+    mean, std, low, high, n = confidence_intervals(np.array(values))
+    assert n[0] == len(values)
+    sd = np.std(values, ddof=1)
+    if sd == 0:
+        assert low[0] == high[0] == pytest.approx(np.mean(values))
+        return
+    lo, hi = stats.t.interval(
+        0.95, len(values) - 1, loc=np.mean(values), scale=sd / np.sqrt(len(values))
+    )
+    assert low[0] == pytest.approx(lo, rel=1e-9, abs=1e-6)
+    assert high[0] == pytest.approx(hi, rel=1e-9, abs=1e-6)
+
+
+def test_paired_differences_are_per_replication_differences():
+    rng = np.random.default_rng(0)
+    rows = []
+    for strategy in ("x", "y"):
+        for rep in range(7):
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "replication": rep,
+                    "channel": "total",
+                    "npv": rng.normal(),
+                    "cost_per_sale": rng.normal(),
+                }
+            )
+    reps = pd.DataFrame(rows)
+    d = paired_differences(reps, ["x", "y"])
+    x = reps[reps.strategy == "x"].set_index("replication")
+    y = reps[reps.strategy == "y"].set_index("replication")
+    for metric in ("npv", "cost_per_sale"):
+        diff = (x[metric] - y[metric]).to_numpy()
+        row = d[d.metric == metric].iloc[0]
+        mean, std, low, high, n = confidence_intervals(diff)
+        assert row["mean"] == pytest.approx(diff.mean())
+        assert (row.ci_low, row.ci_high, row.n) == pytest.approx((low[0], high[0], 7))
+        better = (diff < 0) if metric == "cost_per_sale" else (diff > 0)
+        assert row.p_better == pytest.approx(better.mean())
+
+
+def test_textbook_breakeven_between_salaried_team_and_agents(make_scenario):
+    breakeven = theory.breakeven_sales(3 * 30000 + 160000, 0.25, 0.05)
+    assert breakeven == pytest.approx(1.25e6)
+    signs = {}
+    for factor in (0.7, 1.0, 1.3):
+        sc = make_scenario(textbook(breakeven * factor))
+        cmp = compare(sc, ["direct", "indirect"], elasticity=False, jobs=1)
+        row = _total(cmp.differences, "contribution")
+        signs[factor] = (row.ci_low, row.ci_high)
+    lo, hi = signs[1.0]
+    assert lo < 0 < hi  # at 1.25M a year the two cost the same
+    assert signs[0.7][1] < 0  # below it agents are cheaper: direct - indirect < 0
+    assert signs[1.3][0] > 0  # above it the team wins
+
+
+def test_cost_elasticity_commission_only_is_one(make_scenario):
+    data = textbook(1.25e6, reps=8)
+    cmp = compare(make_scenario(data), ["indirect"], jobs=1)
+    row = _total(cmp.summary, "cost_elasticity", a="indirect")
+    row = cmp.summary[
+        (cmp.summary.strategy == "indirect")
+        & (cmp.summary.channel == "total")
+        & (cmp.summary.metric == "cost_elasticity")
+    ].iloc[0]
+    assert abs(row["mean"] - 1.0) < 0.02
+
+
+def test_cost_elasticity_of_a_salaried_team_is_its_variable_share(make_scenario):
+    data = deep_update(textbook(1.25e6, reps=8), {"direct": {"commission_rate": 0.10}})
+    cmp = compare(make_scenario(data), ["direct"], jobs=1)
+    s = cmp.summary[(cmp.summary.strategy == "direct") & (cmp.summary.channel == "total")]
+    s = s.set_index("metric")["mean"]
+    # cost of sales C(S) = F + v S; its arc elasticity between 0.9 S and 1.1 S
+    fixed = (3 * 30000 + 160000) * 12 * MONTH / 365.25
+    v = 0.10 * PRICE
+    sales = s["sales"]
+    expected = np.log((fixed + v * 1.1 * sales) / (fixed + v * 0.9 * sales)) / np.log(1.1 / 0.9)
+    assert s["fixed_channel_cost"] == pytest.approx(fixed, rel=1e-9)
+    assert abs(s["cost_elasticity"] - expected) < 0.03
+    assert abs(s["cost_elasticity"] - s["variable_cost_share"]) < 0.03
+
+
+def test_verdict_states_only_differences_whose_interval_excludes_zero(make_scenario):
+    data = textbook(1.25e6, reps=6)
+    cmp = compare(make_scenario(data), ["direct", "indirect"], jobs=1)
+    claims = verdict_claims(cmp.summary, cmp.differences, cmp.monthly, None)
+    assert claims
+    for claim in claims:
+        if claim.text.startswith("Against"):
+            assert claim.ci_low > 0 or claim.ci_high < 0, claim
+    # contribution at break-even cannot be told apart: no NPV sentence between the two
+    assert not any("NPV" in c.text and c.text.startswith("Against") for c in claims)
+
+
+def test_verdict_on_synthetic_tables_skips_unsupported_differences():
+    summary = pd.DataFrame(
+        [
+            ("a", "total", "npv", 10.0, 1.0, 9.0, 11.0, 5),
+            ("b", "total", "npv", 8.0, 1.0, 7.0, 9.0, 5),
+        ],
+        columns=["strategy", "channel", "metric", "mean", "std", "ci_low", "ci_high", "n"],
+    )
+    diffs = pd.DataFrame(
+        [
+            ("a", "b", "total", "npv", 2.0, 1.0, -0.5, 4.5, 5, 0.8, -1.0, 5.0),
+            ("a", "b", "total", "contribution_margin", 0.02, 0.01, 0.01, 0.03, 5, 1.0, 0.0, 0.04),
+        ],
+        columns=[
+            "a",
+            "b",
+            "channel",
+            "metric",
+            "mean",
+            "std",
+            "ci_low",
+            "ci_high",
+            "n",
+            "p_better",
+            "unpaired_ci_low",
+            "unpaired_ci_high",
+        ],
+    )
+    texts = [c.text for c in verdict_claims(summary, diffs)]
+    assert any("contribution margin" in t for t in texts)
+    assert not any(t.startswith("Against b, a has an NPV") for t in texts)
+    assert isinstance(Claim("x", "npv", 1, 2).supported, bool)
+
+
+def test_margin_bridge_adds_up_and_cost_fit_recovers_fixed_cost(make_scenario):
+    data = textbook(1.25e6, reps=4)
+    cmp = compare(make_scenario(data), ["direct", "indirect"], elasticity=False, jobs=1)
+    bridge = margin_bridge(cmp.summary)
+    for _, grp in bridge.groupby("strategy"):
+        steps = grp.set_index("step")["value"]
+        assert steps.drop("contribution").sum() == pytest.approx(steps["contribution"])
+    fits = cost_fits(cmp.monthly).set_index("strategy")
+    assert fits.loc["direct", "variable_per_sale"] == pytest.approx(0.05 * PRICE, rel=0.01)
+    assert fits.loc["direct", "fixed_per_month"] == pytest.approx(250000 / 12, rel=0.01)
+    assert fits.loc["indirect", "variable_per_sale"] == pytest.approx(0.25 * PRICE, rel=1e-6)
+    # pairing on common random numbers narrows the interval of the difference
+    row = _total(cmp.differences, "leads")
+    assert row.ci_high - row.ci_low <= row.unpaired_ci_high - row.unpaired_ci_low
