@@ -1,4 +1,4 @@
-"""The ``channelsim`` command line: run, validate, schema.
+"""The ``channelsim`` command line: run, compare, report, validate, schema.
 
 Every verb takes a scenario file and the same shared options (defined once below, so later verbs
 such as ``compare`` or ``sweep`` reuse them). Exit codes follow DESIGN section 4: 0 success,
@@ -184,6 +184,105 @@ def run(
 
 
 @app.command()
+def compare(
+    scenario: ScenarioArg,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            metavar="A,B,...",
+            help="Comma-separated strategies to compare (default: direct, indirect, hybrid and "
+            "every named strategy of the scenario).",
+            show_default=False,
+        ),
+    ] = None,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: all cores; results do not depend on it).",
+            show_default=False,
+        ),
+    ] = None,
+    no_elasticity: Annotated[
+        bool,
+        typer.Option(
+            "--no-elasticity",
+            help="Skip the 0.9x / 1.1x demand reruns that measure cost_elasticity (3x faster).",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare strategies side by side on common random numbers and write a report.
+
+    The folder holds everything `run` writes for every strategy, plus differences.csv (paired
+    differences A - B with 95% intervals and p_better), plots/*.png and report.html.
+    """
+    scn = _load(scenario, set_)
+    names = None
+    if strategies is not None:
+        names = [n.strip() for n in strategies.split(",") if n.strip()]
+        if not names:
+            raise UsageError(Problem(str(scenario), "--strategies", "names no strategy"))
+        for name in names:
+            _check_strategy_name(scn, scenario, name, option="--strategies")
+    from channelsim.output import check_out_dir
+
+    out_dir = out if out is not None else Path("out") / scenario.stem
+    check_out_dir(Path(os.path.realpath(out_dir)))
+
+    from channelsim.compare import compare as run_compare
+
+    with _ProgressBar(enabled=not quiet, label="compare: replications") as progress:
+        try:
+            result = run_compare(
+                scn,
+                names,
+                replications=reps,
+                seed=seed,
+                jobs=jobs,
+                progress=progress,
+                elasticity=not no_elasticity,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+    result.save(out_dir)
+    if quiet:
+        print(out_dir)
+        return
+    console = _stdout_console()
+    console.print(comparison_table(result.run))
+    for line in result.verdict():
+        console.print(f"- {line}", markup=False)
+    console.print(f"Report: {out_dir}{os.sep}report.html", markup=False)
+
+
+@app.command()
+def report(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
+    ],
+) -> None:
+    """Rebuild plots/*.png and report.html from an output folder's tables."""
+    from channelsim.output import RESOLVED_SCENARIO, SUMMARY_CSV
+
+    for needed in (RESOLVED_SCENARIO, SUMMARY_CSV):
+        if not (folder / needed).is_file():
+            raise UsageError(
+                Problem(str(folder), "", f"is not a channelsim output folder (no {needed})")
+            )
+    from channelsim.report import build_report
+
+    print(build_report(folder))
+
+
+@app.command()
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and print it resolved (every default filled in) as TOML.
 
@@ -224,7 +323,9 @@ def _load(path: Path, overrides: list[str] | None) -> Scenario:
     return load_scenario(path, list(overrides or []))
 
 
-def _check_strategy_name(scn: Scenario, path: Path, strategy: str | None) -> str:
+def _check_strategy_name(
+    scn: Scenario, path: Path, strategy: str | None, option: str = "--strategy"
+) -> str:
     """The strategy to run; an unknown ``--strategy`` is a usage error with a suggestion."""
     if strategy is None:
         return scn.scenario.strategy
@@ -238,7 +339,7 @@ def _check_strategy_name(scn: Scenario, path: Path, strategy: str | None) -> str
     raise UsageError(
         Problem(
             str(path),
-            "--strategy",
+            option,
             f"unknown strategy {strategy!r}{hint}; this scenario has: {', '.join(names)}",
         )
     )
@@ -329,7 +430,7 @@ _CURRENCY = {
 }
 _SHARES = {"contribution_margin", "variable_cost_share", "lost_lead_share"}
 _MONTHS = {"months_to_target", "payback_month"}
-_INDEX = {"reputation_end"}
+_INDEX = {"reputation_end", "cost_elasticity"}
 _UNDEFINED = {
     "months_to_target": "not reached",
     "payback_month": "never",
@@ -424,6 +525,56 @@ def summary_tables(result: RunResult) -> list[Any]:
             table.add_row(*line)
         tables.append(table)
     return tables
+
+
+COMPARE_METRICS: tuple[str, ...] = (
+    "sales",
+    "revenue",
+    "contribution",
+    "contribution_margin",
+    "cost_per_sale",
+    "variable_cost_share",
+    "cost_elasticity",
+    "lost_lead_share",
+    "months_to_target",
+    "payback_month",
+    "npv",
+    "reputation_end",
+)
+"""Rows of the table printed by ``compare`` (channel total)."""
+
+
+def comparison_table(result: RunResult) -> Any:
+    """A rich table of key metrics for channel ``total``, one column per strategy."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = result.summary
+    total = summary[summary.channel == "total"]
+    meta = result.scenario.scenario
+    reps = int(result.meta.get("replications", meta.replications))
+    table = Table(
+        title=f"{escape(meta.name)}\n{reps} replications, seed {meta.seed}, "
+        f"{meta.horizon_months} months, all channels",
+        caption="mean ± half-width of the 95% confidence interval",
+    )
+    table.add_column("metric", style="bold")
+    for strategy in result.strategies:
+        table.add_column(escape(strategy), justify="right")
+    cells = {(r.strategy, r.metric): r for r in total.itertuples(index=False)}
+    for metric in COMPARE_METRICS:
+        row = [metric]
+        for strategy in result.strategies:
+            r = cells.get((strategy, metric))
+            if r is None:
+                row.append("")
+                continue
+            text = format_cell(metric, float(r.mean), float(r.ci_low), float(r.ci_high))
+            if 0 < int(r.n) < reps:
+                text += f" ({int(r.n)}/{reps})"
+            row.append(text)
+        table.add_row(*row)
+    return table
 
 
 def _active(rows: pd.DataFrame, channel: str) -> bool:

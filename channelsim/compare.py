@@ -509,7 +509,8 @@ def verdict_claims(
                 )
             )
         r = by_metric.get("contribution_margin")
-        if r is not None and _excludes_zero(r):
+        # a margin beyond +-100% means revenue is tiny next to cost: points of it mean nothing
+        if r is not None and _excludes_zero(r) and abs(r.mean) <= 1.0:
             m, lo, hi = interval(r)
             word = "more" if m > 0 else "less"
             parts.append(

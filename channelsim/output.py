@@ -44,8 +44,10 @@ SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 MONTHLY_CSV = "monthly.csv"
 RUN_JSON = "run.json"
+DIFFERENCES_CSV = "differences.csv"
 
 REPRODUCIBLE_FILES: tuple[str, ...] = (RESOLVED_SCENARIO, SUMMARY_CSV, SUMMARY_JSON, MONTHLY_CSV)
+# differences.csv, plots/*.png and report.html are reproducible too (same bytes for the same run)
 """Files whose bytes depend only on the scenario, seed and channelsim version."""
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -66,11 +68,15 @@ FLOAT_FORMAT = "%.10g"
 _NOT_REPRODUCIBLE_META = frozenset({"run_seconds"})
 
 
-def write_run(result: RunResult, out_dir: Path) -> Path:
+def write_run(result: RunResult, out_dir: Path, differences: pd.DataFrame | None = None) -> Path:
     """Write the output folder of a run, replacing any previous output folder there.
+
+    The folder gets the tables, then ``plots/*.png`` and ``report.html`` built from them.
 
     Args:
         result: what ``simulate`` returned.
+        differences: paired differences between strategies (from ``compare``), written as
+            ``differences.csv``.
         out_dir: the folder to write. If it exists it must be a previous output folder (it holds
             ``scenario.resolved.toml``) or empty: any other folder is left alone and an error
             is raised, so a mistyped ``--out`` never deletes unrelated files.
@@ -87,6 +93,11 @@ def write_run(result: RunResult, out_dir: Path) -> Path:
     tmp = _make_sibling(target, "tmp", create=True)
     try:
         write_files(result, tmp)
+        if differences is not None:
+            _write_text(tmp / DIFFERENCES_CSV, _csv(differences))
+        from channelsim.report import build_report
+
+        build_report(tmp)
         _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

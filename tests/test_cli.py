@@ -596,4 +596,4 @@ def test_readme_quickstart_commands_are_the_ci_commands() -> None:
     }
     assert commands == [ci_commands["MAIN_JOB"], ci_commands["TEST_CMD"]]
     assert 'bash -c "$TEST_CMD"' in ci
-    assert "channelsim run scenarios/saas_midmarket.toml" in commands[0]
+    assert "channelsim compare scenarios/saas_midmarket.toml" in commands[0]

@@ -1,0 +1,256 @@
+"""Plots and the HTML report, built from real output folders (a run and a comparison).
+
+The folders come from a tiny scenario (6 months, 3 replications, one agent program) simulated
+once per module. The browser test opens ``report.html`` in headless Chromium: every image must
+load from its data URI (the page's own script counts them into ``data-images-ok``), and a
+screenshot is kept under ``test-artifacts/report.png`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from channelsim import compare, plots
+from channelsim.experiment import simulate
+from channelsim.report import REPORT_HTML, build_report, format_interval, format_value
+from channelsim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+STRATEGIES = ["direct", "indirect", "hybrid"]
+TARGET = 8.0
+
+SCENARIO = {
+    "scenario": {
+        "name": "Report test: team <or> agents & co",
+        "horizon_months": 6,
+        "replications": 3,
+        "seed": 5,
+    },
+    "targets": {"sales_per_month": TARGET},
+    "product": {"price": 2000.0, "unit_cost": 300.0},
+    "demand": {"leads_per_month": 60},
+    "direct": {"initial_reps": 2, "deals_per_rep": 3},
+    "partners": [{"name": "agents", "kind": "agent", "initial": 4, "commission_rate": 0.2}],
+}
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `run` output folder with three strategies (no differences.csv)."""
+    folder = tmp_path_factory.mktemp("run") / "out"
+    result = simulate(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1)
+    result.save(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def compare_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `compare` output folder (with differences.csv and cost_elasticity)."""
+    folder = tmp_path_factory.mktemp("compare") / "out"
+    compare.compare(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1).save(folder)
+    assert (folder / "differences.csv").is_file()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def report(compare_folder: Path) -> Path:
+    """report.html of the comparison folder, as the save wrote it (through build_report)."""
+    return compare_folder / REPORT_HTML
+
+
+def _figures(folder: Path) -> dict[str, Figure]:
+    monthly = pd.read_csv(folder / "monthly.csv")
+    summary = pd.read_csv(folder / "summary.csv")
+    return {
+        "sales": plots.plot_sales(monthly, target=TARGET),
+        "capacity": plots.plot_capacity(monthly),
+        "cumulative_contribution": plots.plot_cumulative_contribution(monthly),
+        "cost_per_sale": plots.plot_cost_per_sale(monthly),
+        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, compare.cost_fits(monthly)),
+        "margin_bridge": plots.plot_margin_bridge(compare.margin_bridge(summary)),
+    }
+
+
+# --- plots ----------------------------------------------------------------------------------
+
+
+def test_every_plot_is_a_figure_with_title_and_labelled_axes(run_folder: Path) -> None:
+    figures = _figures(run_folder)
+    public = {n[len("plot_") :] for n, f in inspect.getmembers(plots) if n.startswith("plot_")}
+    assert public == set(figures), "a plot function is missing from this test"
+    for name, fig in figures.items():
+        assert isinstance(fig, Figure), name
+        main_axes = [ax for ax in fig.axes if ax.get_xlabel()]  # twin axes share the x label
+        assert main_axes, f"{name}: no labelled x axis"
+        suptitle = fig.get_suptitle()
+        for ax in main_axes:
+            assert ax.get_title() or suptitle, f"{name}: no title"
+            assert ax.get_ylabel(), f"{name}: no y label"
+        assert any(ax.get_legend() for ax in fig.axes) or fig.legends, f"{name}: no legend"
+
+
+def test_plots_draw_on_the_axes_given(run_folder: Path) -> None:
+    monthly = pd.read_csv(run_folder / "monthly.csv")
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.plot_sales(monthly, ax=ax) is fig
+    assert {line.get_label() for line in ax.get_lines()} >= set(STRATEGIES)
+    fig = Figure()
+    axes = fig.subplots(1, 3)
+    assert plots.plot_capacity(monthly, ax=list(axes)) is fig
+    with pytest.raises(ValueError, match="one axes per strategy"):
+        plots.plot_capacity(monthly, ax=axes[0])
+
+
+def test_strategy_colours_are_stable() -> None:
+    a = plots.strategy_colors(["hybrid", "lean", "direct"])
+    b = plots.strategy_colors(["direct", "indirect", "hybrid", "lean"])
+    assert a["hybrid"] == b["hybrid"] and a["direct"] == b["direct"] and a["lean"] == b["lean"]
+    assert len(set(b.values())) == 4
+
+
+def test_sales_band_is_the_t_interval(run_folder: Path) -> None:
+    monthly = pd.read_csv(run_folder / "monthly.csv")
+    fig = plots.plot_sales(monthly)
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "direct")
+    rows = monthly[(monthly.strategy == "direct") & (monthly.channel == "total")]
+    values = rows.pivot(index="replication", columns="month", values="sales").to_numpy(float)
+    np.testing.assert_allclose(line.get_ydata(), values.mean(axis=0))
+
+
+def test_save_plots_writes_one_png_per_plot(run_folder: Path) -> None:
+    paths = plots.save_plots(run_folder)
+    assert [p.stem for p in paths] == list(_figures(run_folder))
+    for path in paths:
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"Software" not in data and b"matplotlib" not in data.lower()
+
+
+def test_save_plots_skips_what_the_folder_lacks(tmp_path: Path, run_folder: Path) -> None:
+    shutil.copy(run_folder / "summary.csv", tmp_path / "summary.csv")
+    assert [p.stem for p in plots.save_plots(tmp_path)] == ["margin_bridge"]
+    assert plots.save_plots(tmp_path / "empty") == []
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def test_formatting() -> None:
+    assert format_value("revenue", 1234567.4) == "1,234,567"
+    assert format_value("contribution", -2500.0) == "\u22122,500"
+    assert format_value("lost_lead_share", 0.2345) == "23.4%"
+    assert format_value("revenue", -0.2) == "0"
+    assert format_interval("npv", -5000.0, -1000.0) == "\u22125,000 \u2013 \u22121,000"
+    assert format_interval("sales", 10.0, 12.5) == "10.0\u201312.5"
+
+
+def test_report_is_self_contained(report: Path, compare_folder: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    pngs = sorted((compare_folder / "plots").glob("*.png"))
+    assert len(pngs) == 6
+    for png in pngs:
+        assert f"data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}" in text
+    assert text.count("<img ") == len(pngs)
+    assert "http://" not in text and "https://" not in text
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", text), "external reference"
+    assert "<title>Report test: team &lt;or&gt; agents &amp; co" in text  # escaped
+    # the sections a reader looks for, from the folder's own files
+    for heading in ("Verdict", "Key metrics", "By channel", "Paired differences", "Plots"):
+        assert f"<h2>{heading}</h2>" in text
+    assert "cost elasticity" in text and "p_better" not in text
+    assert "common random numbers" in text and "times the" in text
+    assert "seed 5" in text and "3 replications" in text
+    assert "[scenario]" in text  # the resolved scenario, escaped in a <pre>
+    assert not list(compare_folder.glob(".report.html.tmp*"))
+
+
+def test_report_without_differences(run_folder: Path) -> None:
+    text = build_report(run_folder).read_text(encoding="utf-8")
+    assert "<h2>Paired differences</h2>" not in text
+    assert "<h2>Verdict</h2>" in text and text.count("<img ") == 6
+
+
+def test_report_is_deterministic(report: Path, compare_folder: Path) -> None:
+    # the save built the report inside a temporary folder; rebuilding in place gives same bytes
+    first = {p.name: p.read_bytes() for p in [report, *(compare_folder / "plots").glob("*")]}
+    build_report(compare_folder)
+    second = {
+        p.name: p.read_bytes()
+        for p in [compare_folder / REPORT_HTML, *(compare_folder / "plots").glob("*")]
+    }
+    assert first == second
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+def _chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess[str]:
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={user_data}",
+    ]
+    return subprocess.run(
+        [str(CHROMIUM), *flags, *args], capture_output=True, text=True, timeout=90, check=False
+    )
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
+def test_report_renders_in_a_browser(report: Path, tmp_path: Path) -> None:
+    images = report.read_text(encoding="utf-8").count("<img ")
+    dom = _chromium("--dump-dom", report.as_uri(), user_data=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert f'data-images-ok="{images}/{images}"' in dom.stdout
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    shot.unlink(missing_ok=True)
+    res = _chromium(
+        f"--screenshot={shot}",
+        "--window-size=1280,2400",
+        report.as_uri(),
+        user_data=tmp_path / "profile",
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1280, 2400)
+    assert len(data) > 50_000, "the screenshot looks blank"
+
+
+def test_pairing_sentence_says_what_pairing_did() -> None:
+    from channelsim.report import _pairing_sentence
+
+    assert "0.40 times the width" in _pairing_sentence([0.3, 0.4, 0.5])
+    assert "here it does not" in _pairing_sentence([1.2, 1.4])
+
+
+def test_names_that_look_like_missing_values_stay_names(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("strategy,channel,mean\nhybrid,NA,1.5\nhybrid,total,\n", encoding="utf-8")
+    frame = plots.read_table(table)
+    assert frame is not None
+    assert list(frame["channel"]) == ["NA", "total"]
+    assert np.isnan(frame["mean"].iloc[1])
