@@ -17,8 +17,8 @@ _EXPORTS = {
     "ScenarioError": "channelsim.errors",
     "simulate": "channelsim.experiment",
     "RunResult": "channelsim.results",
-    "compare": "channelsim.compare",
-    "Comparison": "channelsim.compare",
+    "compare": "channelsim.comparison",
+    "Comparison": "channelsim.comparison",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -237,7 +237,7 @@ def compare(
     out_dir = out if out is not None else Path("out") / scenario.stem
     check_out_dir(Path(os.path.realpath(out_dir)))
 
-    from channelsim.compare import compare as run_compare
+    from channelsim.comparison import compare as run_compare
 
     with _ProgressBar(enabled=not quiet, label="compare: replications") as progress:
         try:

@@ -1,7 +1,7 @@
 """Plots of an output folder: functions of the data tables, one Figure each.
 
 Every ``plot_*`` function takes DataFrames as read from the output folder's CSV files
-(``monthly.csv``, or the tables that :mod:`channelsim.compare` derives from them) and an optional
+(``monthly.csv``, or the tables that :mod:`channelsim.comparison` derives from them) and an optional
 matplotlib ``ax``; it draws on that axes (or on a new Figure) and returns the Figure. Nothing here
 opens a window: figures are plain :class:`matplotlib.figure.Figure` objects rendered by the Agg
 backend when saved, so no pyplot state is touched.
@@ -376,7 +376,7 @@ def plot_cost_vs_sales(
 
     Args:
         monthly: the ``monthly.csv`` table.
-        fits: ``channelsim.compare.cost_fits(monthly)``: strategy, fixed_per_month,
+        fits: ``channelsim.comparison.cost_fits(monthly)``: strategy, fixed_per_month,
             variable_per_sale, r2.
         channel: which channel the dots show (should match the fits; default all channels).
         ax: axes to draw on (a new figure when None).
@@ -420,7 +420,7 @@ def plot_margin_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Figur
     """Waterfall from revenue down to contribution, the strategies side by side at each step.
 
     Args:
-        bridge: ``channelsim.compare.margin_bridge(summary)``: strategy, step, value (revenue
+        bridge: ``channelsim.comparison.margin_bridge(summary)``: strategy, step, value (revenue
             and contribution are totals from zero, the steps between are negative deductions).
         ax: axes to draw on (a new figure when None).
 
@@ -548,7 +548,7 @@ def folder_figures(folder: Path) -> list[tuple[str, Callable[[], Figure]]]:
     Returns:
         The builders in report order; plots whose input is missing are left out.
     """
-    from channelsim import compare  # here, not at the top: compare imports the simulator
+    from channelsim import comparison  # here, not at the top: it imports the simulator
 
     folder = Path(folder)
     monthly = read_table(folder / "monthly.csv")
@@ -561,10 +561,12 @@ def folder_figures(folder: Path) -> list[tuple[str, Callable[[], Figure]]]:
             ("capacity", lambda: plot_capacity(monthly)),
             ("cumulative_contribution", lambda: plot_cumulative_contribution(monthly)),
             ("cost_per_sale", lambda: plot_cost_per_sale(monthly)),
-            ("cost_vs_sales", lambda: plot_cost_vs_sales(monthly, compare.cost_fits(monthly))),
+            ("cost_vs_sales", lambda: plot_cost_vs_sales(monthly, comparison.cost_fits(monthly))),
         ]
     if summary is not None and len(summary):
-        plots.append(("margin_bridge", lambda: plot_margin_bridge(compare.margin_bridge(summary))))
+        plots.append(
+            ("margin_bridge", lambda: plot_margin_bridge(comparison.margin_bridge(summary)))
+        )
     return plots
 
 

@@ -566,7 +566,7 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
     Raises:
         FileNotFoundError: the folder has no ``summary.csv``.
     """
-    from channelsim import compare  # here, not at the top: compare imports the simulator
+    from channelsim import comparison  # here, not at the top: it imports the simulator
 
     folder = Path(folder)
     summary = read_table(folder / "summary.csv")
@@ -589,7 +589,7 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
     )
 
     description = str(scenario.get("scenario", {}).get("description") or "").strip()
-    verdict = compare.verdict_lines(summary, differences, monthly, target)
+    verdict = comparison.verdict_lines(summary, differences, monthly, target)
     plots = {p.stem: p for p in plot_paths}
     body = [
         f"<h1>{html.escape(name)}</h1>",
@@ -613,7 +613,7 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
         for path in figures:
             body.append(f"<h3>{html.escape(_PLOT_TITLES.get(path.stem, path.stem))}</h3>")
             body.append(_figure(path))
-    bridge = compare.margin_bridge(summary)
+    bridge = comparison.margin_bridge(summary)
     if not bridge.empty:
         body.append("<h2>Margin bridge</h2>")
         if "margin_bridge" in plots:

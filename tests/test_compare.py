@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from channelsim import theory
-from channelsim.compare import (
+from channelsim.comparison import (
     Claim,
     compare,
     cost_fits,

@@ -116,11 +116,9 @@ def test_demand_candidates_do_not_depend_on_reputation(make_scenario):
 
     good = DemandStream(world.spec, Streams(5, 0)("demand")).month(0, 1.0)
     bad = DemandStream(world.spec, Streams(5, 0)("demand")).month(0, 0.6)
-    kept = set(bad[0])
-    assert kept < set(good[0])  # the worse reputation keeps a subset of the same leads
-    by_time = dict(zip(good[0], zip(*good[1:], strict=True), strict=True))
-    for i, t in enumerate(bad[0]):
-        assert by_time[t] == tuple(col[i] for col in bad[1:])
+    assert set(bad) < set(good)  # the worse reputation keeps a subset of the same leads,
+    # each with the same time, segment, value, size, patience and outcome draw
+    assert len(bad) < 0.8 * len(good)
 
 
 def test_adding_a_program_does_not_shift_another_programs_draws(make_scenario):

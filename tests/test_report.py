@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from channelsim import compare, plots
+from channelsim import comparison, plots
 from channelsim.experiment import simulate
 from channelsim.report import REPORT_HTML, build_report, format_interval, format_value
 from channelsim.scenario import Scenario
@@ -60,7 +60,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def compare_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A `compare` output folder (with differences.csv and cost_elasticity)."""
     folder = tmp_path_factory.mktemp("compare") / "out"
-    compare.compare(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1).save(folder)
+    comparison.compare(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1).save(folder)
     assert (folder / "differences.csv").is_file()
     return folder
 
@@ -79,8 +79,8 @@ def _figures(folder: Path) -> dict[str, Figure]:
         "capacity": plots.plot_capacity(monthly),
         "cumulative_contribution": plots.plot_cumulative_contribution(monthly),
         "cost_per_sale": plots.plot_cost_per_sale(monthly),
-        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, compare.cost_fits(monthly)),
-        "margin_bridge": plots.plot_margin_bridge(compare.margin_bridge(summary)),
+        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, comparison.cost_fits(monthly)),
+        "margin_bridge": plots.plot_margin_bridge(comparison.margin_bridge(summary)),
     }
 
 

@@ -107,8 +107,12 @@ class DemandStream:
         self.rng = rng
         self._attributes = _Attributes(spec)
 
-    def month(self, month: int, reputation_effect: float) -> tuple[list, list, list, list, list]:
-        """Leads arriving in ``month``, sorted by time, as Python lists for the event loop."""
+    def month(self, month: int, reputation_effect: float) -> list[tuple]:
+        """Leads arriving in ``month`` as ``(time, segment, value, size, patience, u)`` rows.
+
+        Rows are sorted by time (days); ``u`` is the lead's own U(0, 1) draw that decides its
+        outcome, so the same lead meets the same fate in every strategy that sells to it alike.
+        """
         spec, rng = self.spec, self.rng
         bound = spec.month_bound(month)
         n = int(rng.poisson(bound)) if bound > 0 else 0
@@ -117,40 +121,37 @@ class DemandStream:
         seg_u = rng.random(n)
         z = rng.standard_normal(n)
         patience = spec.patience.sample(rng, n)
+        u = rng.random(n)
         if n == 0:
-            return [], [], [], [], []
+            return []
         season = spec.seasonality[month % 12]
         rate = spec.base_rate(t) * season * spec.scale * reputation_effect
         keep = accept * bound < rate
         seg, size, value = self._attributes(seg_u[keep], z[keep])
-        return (
-            (t[keep] * MONTH).tolist(),
-            seg.tolist(),
-            value.tolist(),
-            size.tolist(),
-            patience[keep].tolist(),
-        )
+        columns = (t[keep] * MONTH, seg, value, size, patience[keep], u[keep])
+        return list(zip(*(c.tolist() for c in columns), strict=True))
 
 
 class LeadMaker:
-    """Draws single leads (segment, value, size, patience) in blocks, for partner-sourced leads."""
+    """Draws single partner-sourced leads (segment, value, size, patience, u) in blocks."""
 
     def __init__(self, spec: DemandSpec, rng: np.random.Generator, block: int = 256) -> None:
         self.spec = spec
         self.rng = rng
         self.block = block
         self._attributes = _Attributes(spec)
-        self._buf: list[tuple[int, float, float, float]] = []
+        self._buf: list[tuple[int, float, float, float, float]] = []
 
     def _refill(self) -> None:
         rng, n = self.rng, self.block
         seg, size, value = self._attributes(rng.random(n), rng.standard_normal(n))
         patience = self.spec.patience.sample(rng, n)
-        rows = zip(seg.tolist(), value.tolist(), size.tolist(), patience.tolist(), strict=True)
-        self._buf = list(rows)[::-1]
+        u = rng.random(n)
+        columns = (seg, value, size, patience, u)
+        self._buf = list(zip(*(c.tolist() for c in columns), strict=True))[::-1]
 
-    def __call__(self) -> tuple[int, float, float, float]:
-        """One lead's (segment, value, size, patience)."""
+    def __call__(self) -> tuple[int, float, float, float, float]:
+        """One lead's (segment, value, size, patience, u)."""
         if not self._buf:
             self._refill()
         return self._buf.pop()

@@ -24,13 +24,14 @@ WAITING, SELLING, DONE = 0, 1, 2
 class Lead:
     """One prospective customer (kept only while it waits or is being sold to)."""
 
-    __slots__ = ("arrival", "seg", "value", "size", "state", "ev", "seller", "served", "prod")
+    __slots__ = ("arrival", "seg", "value", "size", "u", "state", "ev", "seller", "served", "prod")
 
-    def __init__(self, arrival: float, seg: int, value: float, size: float) -> None:
+    def __init__(self, arrival: float, seg: int, value: float, size: float, u: float) -> None:
         self.arrival = arrival
         self.seg = seg
         self.value = value
         self.size = size
+        self.u = u  # the lead's own U(0,1): decides win, bad experience and refund
         self.state = WAITING
         self.ev: simpy.Event | None = None
         self.seller: Seller | None = None
@@ -98,7 +99,6 @@ class Channel:
         index: the channel's row in the ledger.
         ledger: where outcomes are accumulated.
         cycle: sampler of sales-cycle durations (days).
-        uniform: sampler of U(0, 1) draws for outcomes.
         terms: the channel's economics.
         seg_factors: win-rate factor per segment.
     """
@@ -109,7 +109,6 @@ class Channel:
         index: int,
         ledger: Ledger,
         cycle: Callable[[], float],
-        uniform: Callable[[], float],
         terms: Terms,
         seg_factors: list[float],
     ) -> None:
@@ -117,7 +116,6 @@ class Channel:
         self.index = index
         self.terms = terms
         self._cycle = cycle
-        self._u = uniform
         self._win = [min(1.0, terms.win_rate * f) for f in seg_factors]
         self.queue: deque[Lead] = deque()
         self.n_waiting = 0
@@ -259,7 +257,7 @@ class Channel:
         lead.state = SELLING
         if not lead.served:
             lead.served = True
-            lead.prod = seller.productivity(now)
+            lead.prod = 1.0 if now >= seller.ramp_end else seller.productivity(now)
             m = int(now / MONTH)
             self._wait_days[m] += now - lead.arrival
             self._served[m] += 1
@@ -286,15 +284,16 @@ class Channel:
             if not seller.in_stack:
                 seller.in_stack = True
                 self.stack.append(seller)
-        u = self._u
-        if u() < self._win[lead.seg] * lead.prod:
-            self._book_sale(lead, m)
+        p = self._win[lead.seg] * lead.prod
+        if lead.u < p:
+            # given a win, u / p is again U(0, 1): it decides the after-sale fate
+            self._book_sale(lead, m, lead.u / p)
         else:
             self._lost_deals[m] += 1
         if self.n_waiting:
             self._dispatch()
 
-    def _book_sale(self, lead: Lead, m: int) -> None:
+    def _book_sale(self, lead: Lead, m: int, v: float) -> None:
         t = self.terms
         value = lead.value * t.size_factor
         self._sales[m] += 1
@@ -309,9 +308,9 @@ class Channel:
                 self._network_fees[m] += pay * t.network_fee_rate
         self._cogs[m] += t.unit_cost * lead.size * t.size_factor
         self._controlled[m] += t.message_control
-        u = self._u
-        if u() >= t.service_quality:
+        if v >= t.service_quality:
             self._escalations[m] += 1
             self._esc_costs[m] += t.escalation_cost
-            if u() < t.refund_rate:
+            # given a bad experience, (v - q) / (1 - q) is U(0, 1) again
+            if (v - t.service_quality) < t.refund_rate * (1.0 - t.service_quality):
                 self._refunds[m] += value - discount

@@ -226,7 +226,6 @@ class World:
             0,
             ledger,
             d.sales_cycle_days.sampler(streams("direct:cycle")),
-            _uniform_sampler(streams("direct:outcome")),
             Terms(
                 win_rate=d.win_rate,
                 commission_rate=d.commission_rate,
@@ -286,7 +285,6 @@ class World:
                 i,
                 ledger,
                 p.sales_cycle_days.sampler(streams(prefix + "cycle")),
-                _uniform_sampler(streams(prefix + "outcome")),
                 Terms(
                     win_rate=p.win_rate,
                     commission_rate=p.commission_rate,
@@ -363,9 +361,9 @@ class World:
         sourced = self.ledger.row("sourced_leads", chan.index)
 
         def new_lead() -> None:
-            seg, value, size, patience = maker()
+            seg, value, size, patience, u = maker()
             sourced[int(env.now / MONTH)] += 1
-            chan.arrive(Lead(env.now, seg, value, size), patience)
+            chan.arrive(Lead(env.now, seg, value, size, u), patience)
 
         return new_lead
 
@@ -388,22 +386,35 @@ class World:
             led.reputation[c][month] = rep
 
     # -- run ---------------------------------------------------------------------------------
-    def _company_leads(self):
+    # Company leads arrive through a chain of Timeout callbacks (no generator process): one
+    # event per lead, and the month's batch is drawn when the month starts, after the previous
+    # month is closed and the reputation index updated.
+    def _start_month(self, month: int) -> None:
+        if month:
+            self._close_month(month - 1)
+        self._month = month
+        self._batch = self.demand.month(month, self.reputation.effect)
+        self._batch.reverse()
+        self._next_arrival()
+
+    def _next_arrival(self) -> None:
         env = self.env
-        route = self.router.choose
-        for month in range(self.months):
-            if month:
-                self._close_month(month - 1)
-            times, segs, values, sizes, patience = self.demand.month(month, self.reputation.effect)
-            for t, seg, value, size, pat in zip(times, segs, values, sizes, patience, strict=True):
-                dt = t - env.now
-                if dt > 0:
-                    yield env.timeout(dt)
-                lead = Lead(t, seg, value, size)
-                route(lead).arrive(lead, pat)
-            end = (month + 1) * MONTH
-            if end > env.now:
-                yield env.timeout(end - env.now)
+        if self._batch:
+            ev = env.timeout(self._batch[-1][0] - env.now)
+            ev.callbacks.append(self._on_arrival)
+        else:
+            ev = env.timeout((self._month + 1) * MONTH - env.now)
+            ev.callbacks.append(self._on_month_end)
+
+    def _on_arrival(self, _ev: simpy.Event) -> None:
+        t, seg, value, size, patience, u = self._batch.pop()
+        lead = Lead(t, seg, value, size, u)
+        self.router.choose(lead).arrive(lead, patience)
+        self._next_arrival()
+
+    def _on_month_end(self, _ev: simpy.Event) -> None:
+        if self._month + 1 < self.months:
+            self._start_month(self._month + 1)
 
     def run(self) -> ReplicationResult:
         """Simulate the horizon and return the ledger as arrays."""
@@ -412,7 +423,7 @@ class World:
             self.force.start()
         for net in self.networks:
             net.start()
-        env.process(self._company_leads())
+        self._start_month(0)
         env.run(until=self.horizon)
         self._close_month(self.months - 1)
         return ReplicationResult(
