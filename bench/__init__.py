@@ -1,0 +1,1 @@
+"""channelsim benchmark: ``python -m bench`` (see docs/performance.md)."""

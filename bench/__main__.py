@@ -1,0 +1,141 @@
+"""Run the benchmark: ``python -m bench [--quick] [--out bench/results.json]``.
+
+Sections (each printed as it finishes and saved to the JSON file):
+
+- reference: our direct channel as an M/M/c queue against a plain-SimPy M/M/c script with the
+  same arrival rate, service rate, servers and number of customers, run alternately in this
+  process; leads per second of both and their ratio (median over rounds);
+- scaling: one replication at 10k, 100k and 1M leads, each in a fresh process: time and peak
+  resident memory (time should grow linearly, memory stay flat);
+- compare: wall time of ``compare`` on scenarios/saas_midmarket.toml (20 replications, every
+  strategy, elasticity reruns) on all cores;
+- parallel: the same comparison with 1 and 2 worker processes, and the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _machine() -> dict:
+    import numpy
+    import simpy
+
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = platform.processor()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "simpy": simpy.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def reference(rounds: int, leads: int) -> dict:
+    from bench.scenarios import LAM, MU, C, mmc_scenario
+    from bench.simpy_mmc import run_mmc
+    from channelsim.model.world import World
+
+    scenario = mmc_scenario(leads)
+    ours, ref, ratios = [], [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        raw = World(scenario, "direct", 0).run()
+        n = float(raw.arrays["leads"].sum())
+        ours.append(n / (time.perf_counter() - started))
+        started = time.perf_counter()
+        run_mmc(int(n), LAM, MU, C)
+        ref.append(n / (time.perf_counter() - started))
+        ratios.append(ours[-1] / ref[-1])
+    return {
+        "leads": leads,
+        "rounds": rounds,
+        "ours_leads_per_second": statistics.median(ours),
+        "simpy_leads_per_second": statistics.median(ref),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def scaling(sizes: list[int]) -> list[dict]:
+    out = []
+    for leads in sizes:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.one", "--leads", str(leads)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out.append(json.loads(proc.stdout))
+        print(f"  scaling {leads:>9,}: {out[-1]}", flush=True)
+    return out
+
+
+def compare_time(reps: int, jobs: int | None) -> float:
+    from channelsim import compare, load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "saas_midmarket.toml")
+    started = time.perf_counter()
+    compare(scenario, replications=reps, jobs=jobs)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    quick = args.quick
+    results: dict = {"machine": _machine(), "quick": quick}
+    print("machine:", results["machine"], flush=True)
+
+    results["reference"] = reference(rounds=1 if quick else 5, leads=20_000 if quick else 200_000)
+    print("reference:", results["reference"], flush=True)
+
+    results["scaling"] = scaling([2_000, 20_000] if quick else [10_000, 100_000, 1_000_000])
+
+    reps = 2 if quick else 20
+    results["compare"] = {
+        "replications": reps,
+        "jobs": os.cpu_count(),
+        "seconds": compare_time(reps, None),
+    }
+    print("compare:", results["compare"], flush=True)
+
+    one = compare_time(reps, 1)
+    two = compare_time(reps, 2)
+    results["parallel"] = {
+        "replications": reps,
+        "seconds_1_worker": one,
+        "seconds_2_workers": two,
+        "speedup": one / two,
+    }
+    print("parallel:", results["parallel"], flush=True)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, args.out)
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
