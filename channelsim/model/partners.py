@@ -147,7 +147,8 @@ class PartnerNetwork:
         self._accrue(env.now)
         self.active += 1
         partner = Seller(self.deals_per_partner)
-        tenure = self._expo() * self.mean_tenure
+        # no churn: no draw (0 x inf would be NaN) and no event
+        tenure = self._expo() * self.mean_tenure if self.mean_tenure < math.inf else math.inf
         if env.now + tenure < self.horizon:
             ev = env.timeout(tenure, partner)
             ev.callbacks.append(self._churn)

@@ -260,7 +260,9 @@ class World:
                 deals_per_rep=d.deals_per_rep,
                 ramp_days=d.ramp_months * MONTH,
                 ramp_start=d.ramp_start_productivity,
-                tenure=lambda: expo() * tenure_mean,
+                tenure=(lambda: expo() * tenure_mean)
+                if tenure_mean < math.inf
+                else lambda: math.inf,
                 time_to_hire=h.time_to_hire_days.sampler(streams("direct:hire")),
                 max_hires_per_month=h.max_hires_per_month,
                 review_every_days=h.review_every_days,
