@@ -391,6 +391,23 @@ def _excludes_zero(row: pd.Series) -> bool:
     )
 
 
+def _tied_with(best: str, strategies: list[str], differences: pd.DataFrame | None) -> str:
+    """A clause naming the strategies whose paired NPV difference from ``best`` includes 0."""
+    if differences is None or differences.empty:
+        return ""
+    d = differences[(differences.channel == "total") & (differences.metric == "npv")]
+    tied = []
+    for other in strategies:
+        if other == best:
+            continue
+        rows = d[((d.a == best) & (d.b == other)) | ((d.a == other) & (d.b == best))]
+        if len(rows) and not _excludes_zero(rows.iloc[0]):
+            tied.append(other)
+    if not tied:
+        return ""
+    return "; the paired difference from " + ", ".join(tied) + " includes zero"
+
+
 def verdict_claims(
     summary: pd.DataFrame,
     differences: pd.DataFrame | None,
@@ -423,8 +440,10 @@ def verdict_claims(
     if len(strategies) > 1:
         claims.append(
             Claim(
-                f"{best} has the highest NPV: {_money(row['mean'])} "
-                f"(95% CI {_money(row.ci_low)} to {_money(row.ci_high)}).",
+                f"{best} has the highest mean NPV: {_money(row['mean'])} "
+                f"(95% CI {_money(row.ci_low)} to {_money(row.ci_high)})"
+                + _tied_with(best, strategies, differences)
+                + ".",
                 "npv",
                 row.ci_low,
                 row.ci_high,
@@ -565,7 +584,16 @@ def verdict_claims(
             cross = crossover_sales(monthly, best, other)
             mean, _, lo, hi, n = confidence_intervals(cross)
             fits = cost_fits(monthly[monthly.strategy.isin([best, other])]).set_index("strategy")
-            if n[0] == len(cross) and np.isfinite(lo[0]) and lo[0] > 0:
+            # only a crossing inside the monthly volumes both strategies actually reached
+            m = monthly[(monthly.channel == "total") & monthly.strategy.isin([best, other])]
+            reached = m.groupby("strategy").sales.agg(["min", "max"])
+            inside = (
+                len(reached) == 2
+                and np.isfinite(hi[0])
+                and lo[0] >= reached["min"].max()
+                and hi[0] <= reached["max"].min()
+            )
+            if n[0] == len(cross) and np.isfinite(lo[0]) and lo[0] > 0 and inside:
                 cheap_low = (
                     best if fits.fixed_per_month[best] < fits.fixed_per_month[other] else other
                 )
