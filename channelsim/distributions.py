@@ -151,17 +151,27 @@ class Gamma(_Spec):
     sd: float = Field(gt=0, allow_inf_nan=False)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="after")
+    def _representable(self) -> Gamma:
+        shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
+        if not (shape > 0 and math.isfinite(scale)):
+            raise ValueError(
+                f"mean={self.mean_:g} and sd={self.sd:g} give a gamma shape or scale that a "
+                "float cannot hold; use numbers of comparable size"
+            )
+        return self
+
     @property
     def mean(self) -> float:
         return self.mean_
 
     @property
     def variance(self) -> float:
-        return self.sd**2
+        return self.sd * self.sd
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        shape = (self.mean_ / self.sd) ** 2
-        return rng.gamma(shape, self.mean_ / shape, n)
+        # scale from sd^2 / mean: dividing by an underflowed shape would fail
+        return rng.gamma((self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_), n)
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:

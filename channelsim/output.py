@@ -21,13 +21,16 @@ swap had finished, the new complete one), never a half-written one.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
+import errno
 import json
 import math
 import os
 import platform
 import secrets
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,21 +297,58 @@ def _make_sibling(target: Path, kind: str, *, create: bool) -> Path:
     return sibling
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns:
+        True if the folders were swapped; False when the system cannot (another OS, an old
+        kernel or C library, a file system without support): the caller falls back to renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
 def _swap_in(new: Path, target: Path) -> None:
     """Put the complete folder ``new`` at ``target``, replacing what was there.
 
-    The old folder is renamed aside first, then ``new`` renamed in, then the old one deleted; if
-    the second rename fails the old folder is put back. Only a crash between the two renames
-    leaves ``target`` missing, with both complete folders next to it as hidden siblings.
+    ``new`` is first renamed to a hidden ``.NAME.new-*`` sibling (a name that always means "a
+    complete folder"), then exchanged with ``target`` in one atomic step where the system allows
+    it (Linux), so a crash at any moment leaves ``target`` whole: old or new. Elsewhere the old
+    folder is renamed aside, ``new`` renamed in and the old one deleted; if the second rename
+    fails the old folder is put back, and only a crash between the two renames leaves ``target``
+    missing, with both complete folders next to it as hidden siblings.
     """
     if not target.exists():
         os.rename(new, target)
         return
+    ready = _make_sibling(target, "new", create=False)
+    os.rename(new, ready)
+    try:
+        swapped = _exchange(ready, target)
+    except BaseException:
+        shutil.rmtree(ready, ignore_errors=True)
+        raise
+    if swapped:
+        shutil.rmtree(ready, ignore_errors=True)  # it now holds the old folder
+        return
     old = _make_sibling(target, "old", create=False)
     os.rename(target, old)
     try:
-        os.rename(new, target)
+        os.rename(ready, target)
     except BaseException:
         os.rename(old, target)
+        shutil.rmtree(ready, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)

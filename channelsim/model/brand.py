@@ -12,7 +12,12 @@ class Reputation:
     pull it down. The index starts at 1, moves by ``alpha = 2 / (memory + 1)`` a month towards
     satisfaction / baseline, and multiplies company lead arrivals by
     ``max(0, 1 + sensitivity x (reputation - 1))``. A month without sales leaves it unchanged.
+    The index is capped at ``CAP`` (2): with a near-zero baseline it could otherwise multiply
+    demand without bound.
     """
+
+    CAP = 2.0
+    """Highest value the index may take (a month far above the baseline cannot explode demand)."""
 
     def __init__(self, baseline: float, memory_months: float, sensitivity: float) -> None:
         self.baseline = max(baseline, 1e-6)
@@ -23,7 +28,8 @@ class Reputation:
     @property
     def bound(self) -> float:
         """Largest demand effect the index can reach (satisfaction 1 in every month)."""
-        return max(1.0, 1.0 + self.sensitivity * (1.0 / self.baseline - 1.0))
+        top = min(1.0 / self.baseline, self.CAP)
+        return max(1.0, 1.0 + self.sensitivity * (top - 1.0))
 
     @property
     def effect(self) -> float:
@@ -35,4 +41,5 @@ class Reputation:
         if sales > 0:
             satisfaction = 1.0 - bad / sales
             self.value += self.alpha * (satisfaction / self.baseline - self.value)
+            self.value = min(self.value, self.CAP)
         return self.value

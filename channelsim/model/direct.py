@@ -67,7 +67,8 @@ class DemandPolicy:
         force.demand_count = 0
         force.demand_since = now
         slots = rate * self.mean_cycle * (1.0 + self.buffer)
-        return math.ceil(slots / self.deals_per_rep - 1e-9)
+        # clamp before rounding: an absurd cycle or buffer must not make ceil(inf)
+        return math.ceil(min(slots / self.deals_per_rep, force.max_reps) - 1e-9)
 
 
 class BudgetPolicy:
@@ -89,7 +90,7 @@ class BudgetPolicy:
             return force.headcount
         months = range(max(0, done - self.window), done)
         revenue = sum(force.company_net_revenue(m) for m in months) / len(months)
-        return max(0, math.floor(self.share * revenue / self.cost + 1e-9))
+        return max(0, math.floor(min(self.share * revenue / self.cost, force.max_reps) + 1e-9))
 
 
 class SalesForce:

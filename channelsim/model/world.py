@@ -409,8 +409,8 @@ class World:
             ev.callbacks.append(self._on_month_end)
 
     def _on_arrival(self, _ev: simpy.Event) -> None:
-        t, seg, value, size, patience, u = self._batch.pop()
-        lead = Lead(t, seg, value, size, u)
+        _t, seg, value, size, patience, u = self._batch.pop()
+        lead = Lead(self.env.now, seg, value, size, u)  # now, not _t: rounding of the delay
         self.router.choose(lead).arrive(lead, patience)
         self._next_arrival()
 
