@@ -19,6 +19,12 @@ _EXPORTS = {
     "RunResult": "channelsim.results",
     "compare": "channelsim.comparison",
     "Comparison": "channelsim.comparison",
+    "sweep": "channelsim.parameter_sweep",
+    "SweepResult": "channelsim.parameter_sweep",
+    "breakeven": "channelsim.breakeven_search",
+    "BreakevenResult": "channelsim.breakeven_search",
+    "sensitivity": "channelsim.sensitivity_analysis",
+    "SensitivityResult": "channelsim.sensitivity_analysis",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,4 +1,4 @@
-"""The ``channelsim`` command line: run, compare, report, validate, schema.
+"""The ``channelsim`` command line: run, compare, sweep, breakeven, sensitivity and more.
 
 Every verb takes a scenario file and the same shared options (defined once below, so later verbs
 such as ``compare`` or ``sweep`` reuse them). Exit codes follow DESIGN section 4: 0 success,
@@ -111,6 +111,14 @@ QuietOpt = Annotated[
         "--quiet", "-q", help="No progress bar and no summary table; print only the output folder."
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run even when the estimated size exceeds the event budget (about 200 million "
+        "simulation events, some 10 minutes on one core).",
+    ),
+]
 
 
 def _show_version(value: bool) -> None:
@@ -147,6 +155,7 @@ def run(
     out: OutOpt = None,
     jobs: JobsOpt = 1,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Simulate one strategy of a scenario and write its output folder.
 
@@ -160,6 +169,7 @@ def run(
 
     out_dir = out if out is not None else Path("out") / scenario.stem
     check_out_dir(Path(os.path.realpath(out_dir)))  # refuse a bad --out before the long part
+    _check_budget(scn, scenario, [name], reps, jobs=jobs, force=force)
 
     from channelsim.experiment import simulate
 
@@ -218,6 +228,7 @@ def compare(
         ),
     ] = False,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Compare strategies side by side on common random numbers and write a report.
 
@@ -236,6 +247,10 @@ def compare(
 
     out_dir = out if out is not None else Path("out") / scenario.stem
     check_out_dir(Path(os.path.realpath(out_dir)))
+    planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
+    _check_budget(
+        scn, scenario, planned, reps, elasticity=not no_elasticity, jobs=jobs, force=force
+    )
 
     from channelsim.comparison import compare as run_compare
 
@@ -314,6 +329,458 @@ def schema() -> None:
     print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
 
 
+# --- planners' verbs: sweep, breakeven, sensitivity ------------------------------------------
+
+PlanJobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes on this machine (default: all cores; results do not depend on it).",
+        show_default=False,
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="Run on a Dask cluster instead of --jobs: a scheduler address such as "
+        "tcp://10.0.0.5:8786, or 'local' for a cluster of this machine's cores (loopback only). "
+        'Needs the [distributed] extra: pip install "channelsim[distributed]".',
+        show_default=False,
+    ),
+]
+MetricOpt = Annotated[
+    str,
+    typer.Option("--metric", "-m", help="Summary metric (see channelsim.metrics.SUMMARY_METRICS)."),
+]
+ChannelOpt = Annotated[
+    str,
+    typer.Option(
+        "--channel", help="Channel of the metric: total, direct, partners or a program name."
+    ),
+]
+
+
+def _planning_executor(jobs: int | None, dask: str | None) -> None:
+    """Refuse --jobs together with --dask."""
+    if jobs is not None and dask is not None:
+        raise UsageError(Problem(None, "--dask", "use --jobs or --dask, not both"))
+
+
+def _strategy_list(scn: Scenario, path: Path, text: str | None) -> list[str] | None:
+    """``--strategies A,B`` checked against the scenario (None: the scenario's default)."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError(Problem(str(path), "--strategies", "names no strategy"))
+    for name in names:
+        _check_strategy_name(scn, path, name, option="--strategies")
+    return names
+
+
+def _where(jobs: int | None, dask: str | None) -> str:
+    if dask is not None:
+        return "a local Dask cluster" if dask == "local" else f"the Dask cluster at {dask}"
+    n = jobs or os.cpu_count() or 1
+    return "1 process" if n == 1 else f"{n} processes"
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUES",
+            help="A parameter and its values: key=v1,v2,... (a list) or key=lo:hi:n (n evenly "
+            "spaced values, ends included); with --sampler lhs, sobol or random: key=lo:hi. "
+            "Repeatable; e.g. --param demand.leads_per_month=100:500:5.",
+            show_default=False,
+        ),
+    ] = None,
+    sampler: Annotated[
+        str,
+        typer.Option(
+            "--sampler",
+            help="grid (every combination), lhs (Latin hypercube), sobol (scrambled Sobol') or "
+            "random (uniform); the samplers draw --samples points, seeded by the scenario seed.",
+        ),
+    ] = "grid",
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples", min=1, help="Points drawn by lhs, sobol or random.", show_default=False
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            metavar="A,B,...",
+            help="Strategies run at every point (default: scenario.strategy). With two "
+            "strategies and two parameters, a heatmap of the difference A - B is drawn.",
+            show_default=False,
+        ),
+    ] = None,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    jobs: PlanJobsOpt = None,
+    dask: DaskOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Sweep folder (default: out/ and the scenario file name plus -sweep). It must be "
+            "new or empty, unless --resume.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Complete an interrupted sweep in --out (same command; refused if the scenario "
+            "or the sweep spec changed).",
+        ),
+    ] = False,
+    set_: SetOpt = None,
+    metric: MetricOpt = "contribution",
+    quiet: QuietOpt = False,
+) -> None:
+    """Run strategies across a grid or sample of parameter values, saving points as they finish.
+
+    Every point runs the same replications (common random numbers). The folder holds
+    points.csv, results.csv (a row per point, strategy, replication and channel), summary.csv
+    (mean and 95% CI per point and strategy), errors.csv, manifest.json and plots/. An
+    interrupted sweep keeps its finished points: rerun the command with --resume.
+    """
+    scn = _load(scenario, set_)
+    names = _strategy_list(scn, scenario, strategies)
+    _planning_executor(jobs, dask)
+    if not param:
+        raise UsageError(
+            Problem(
+                str(scenario),
+                "--param",
+                "give at least one parameter, e.g. --param demand.leads_per_month=100:500:5",
+            )
+        )
+    out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sweep"
+    from channelsim.parameter_sweep import SweepStopped
+    from channelsim.parameter_sweep import sweep as run_sweep
+
+    runs_per_point = len(names or [scn.scenario.strategy]) * (reps or scn.scenario.replications)
+
+    def on_start(todo: int, total: int) -> None:
+        if quiet:
+            return
+        already = f" ({total - todo} already done)" if todo < total else ""
+        print(
+            f"sweep: {todo} of {total} points to run{already}, {runs_per_point} runs each "
+            f"(strategies x replications), on {_where(jobs, dask)}",
+            file=sys.stderr,
+        )
+
+    with _ProgressBar(enabled=not quiet, label="sweep: runs") as progress:
+        try:
+            result = run_sweep(
+                scn,
+                param,
+                sampler=sampler,
+                samples=samples,
+                strategies=names,
+                replications=reps,
+                seed=seed,
+                jobs=jobs,
+                dask=dask,
+                out=out_dir,
+                resume=resume,
+                metric=metric,
+                progress=progress,
+                on_start=on_start,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+        except SweepStopped as exc:
+            print(
+                f"error: {exc}; {exc.done} of {exc.total} points are saved in {out_dir}: "
+                "rerun the same command with --resume to finish",
+                file=sys.stderr,
+            )
+            raise typer.Exit(EXIT_FAILURE) from None
+        except KeyboardInterrupt:
+            print(
+                f"interrupted: the finished points are saved in {out_dir}; rerun the same "
+                "command with --resume to finish",
+                file=sys.stderr,
+            )
+            raise
+    failed = result.failed_points
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if quiet:
+        print(out_dir)
+    else:
+        done = len(result.points) - len(failed)
+        print(
+            f"sweep: {done} of {len(result.points)} points done in {result.run_seconds:.1f} s; "
+            f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, manifest.json, "
+            "plots/)"
+        )
+        best = _best_points(result.summary, result.spec.keys, metric, result.spec.strategies)
+        for line in best:
+            print(line)
+    if failed:
+        first = result.errors.iloc[0]
+        print(
+            f"error: {len(failed)} of {len(result.points)} points failed (first: point "
+            f"{int(first['point'])}, {first['strategy']} replication {int(first['replication'])}:"
+            f" {first['error']}); see {out_dir}{os.sep}errors.csv; --resume retries them",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def _best_points(
+    summary: pd.DataFrame, keys: Sequence[str], metric: str, strategies: Sequence[str]
+) -> list[str]:
+    """One line per strategy: the point with the best mean ``metric``."""
+    from channelsim.comparison import LOWER_IS_BETTER
+
+    rows = summary[summary["metric"] == metric]
+    lines = []
+    for strategy in strategies:
+        sel = rows[(rows["strategy"] == strategy) & rows["mean"].notna()]
+        if sel.empty:
+            continue
+        pick = sel["mean"].idxmin() if metric in LOWER_IS_BETTER else sel["mean"].idxmax()
+        row = sel.loc[pick]
+        where = ", ".join(f"{k}={_short_value(row[k])}" for k in keys)
+        cell = format_cell(metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+        lines.append(f"best {metric} for {strategy}: {cell} at point {int(row['point'])} ({where})")
+    return lines
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+@app.command()
+def breakeven(
+    scenario: ScenarioArg,
+    param: Annotated[
+        str,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY",
+            help="The key to vary, e.g. demand.leads_per_month or partners.VARs.discount.",
+        ),
+    ],
+    low: Annotated[float, typer.Option("--low", help="Lower end of the search range.")],
+    high: Annotated[float, typer.Option("--high", help="Upper end of the search range.")],
+    metric: MetricOpt = "contribution",
+    a: Annotated[str, typer.Option("--a", help="Strategy A.")] = "direct",
+    b: Annotated[str, typer.Option("--b", help="Strategy B.")] = "indirect",
+    channel: ChannelOpt = "total",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    scan: Annotated[
+        int,
+        typer.Option(
+            "--scan", min=2, help="Values evaluated evenly across the range before root finding."
+        ),
+    ] = 5,
+    set_: SetOpt = None,
+    jobs: PlanJobsOpt = None,
+    dask: DaskOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (default: out/ and the scenario file name plus -breakeven).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Find the value of one parameter at which strategy A's metric equals strategy B's.
+
+    Both strategies run on the same replications at every value (common random numbers);
+    brentq finds where the mean paired difference A - B crosses zero, and the 95% interval
+    is where the difference's own interval contains zero. Writes breakeven.json and
+    plots/breakeven.png. No crossing in the range is an answer (exit 0, value null).
+    """
+    scn = _load(scenario, set_)
+    for name, option in ((a, "--a"), (b, "--b")):
+        _check_strategy_name(scn, scenario, name, option=option)
+    _planning_executor(jobs, dask)
+    from channelsim.output import check_out_dir
+
+    out_dir = out if out is not None else Path("out") / f"{scenario.stem}-breakeven"
+    check_out_dir(Path(os.path.realpath(out_dir)))
+    from channelsim.breakeven_search import breakeven as find_breakeven
+
+    with _ProgressBar(enabled=not quiet, label="break-even: runs") as progress:
+        try:
+            result = find_breakeven(
+                scn,
+                param,
+                low,
+                high,
+                metric=metric,
+                a=a,
+                b=b,
+                channel=channel,
+                replications=reps,
+                seed=seed,
+                scan=scan,
+                jobs=jobs,
+                dask=dask,
+                progress=progress,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+    result.save(out_dir)
+    if quiet:
+        print(out_dir)
+        return
+    print(result.message)
+    print(
+        f"{len(result.evaluations)} evaluations; results in {out_dir}{os.sep} (breakeven.json, "
+        "plots/breakeven.png)"
+    )
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg,
+    metric: MetricOpt = "npv",
+    strategy: StrategyOpt = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="tornado (one parameter at a time, low and high) or sobol (global variance "
+            'shares with SALib: pip install "channelsim[sensitivity]").',
+        ),
+    ] = "tornado",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=LO:HI",
+            help="A parameter and its range (repeatable). Default: the scenario's key numeric "
+            "assumptions at ±20% (see --spread).",
+            show_default=False,
+        ),
+    ] = None,
+    spread: Annotated[
+        float | None,
+        typer.Option(
+            "--spread",
+            help="Relative half-width of the default ranges (0.2: ±20%).",
+            show_default=False,
+        ),
+    ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            min=2,
+            help="Sobol' base samples N, a power of 2 (default 64); the model runs at "
+            "N x (parameters + 2) points.",
+            show_default=False,
+        ),
+    ] = None,
+    channel: ChannelOpt = "total",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    jobs: PlanJobsOpt = None,
+    dask: DaskOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (default: out/ and the scenario file name plus -sensitivity).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Which assumption moves the answer most: a tornado chart or Sobol' indices.
+
+    Writes sensitivity.csv and plots/tornado.png or plots/sobol.png. Every point runs the
+    same replications (common random numbers).
+    """
+    scn = _load(scenario, set_)
+    name = _check_strategy_name(scn, scenario, strategy)
+    _planning_executor(jobs, dask)
+    from channelsim.output import check_out_dir
+
+    out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
+    check_out_dir(Path(os.path.realpath(out_dir)))
+    from channelsim.sensitivity_analysis import sensitivity as analyse
+
+    with _ProgressBar(enabled=not quiet, label=f"sensitivity ({method}): runs") as progress:
+        try:
+            result = analyse(
+                scn,
+                metric=metric,
+                strategy=name,
+                method=method,
+                params=param,
+                spread=spread,
+                samples=samples,
+                replications=reps,
+                seed=seed,
+                channel=channel,
+                jobs=jobs,
+                dask=dask,
+                progress=progress,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+    result.save(out_dir)
+    if quiet:
+        print(out_dir)
+        return
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    table = result.table
+    if result.method == "tornado":
+        print(f"{metric} ({name}, {result.replications} replications), largest swing first:")
+        for row in table.itertuples(index=False):
+            print(
+                f"  {row.param}: {_short_value(row.low)} -> {_short_value(row.high)}: "
+                f"{format_cell(metric, row.metric_low, math.nan, math.nan)} to "
+                f"{format_cell(metric, row.metric_high, math.nan, math.nan)} "
+                f"(swing {format_cell(metric, row.swing, math.nan, math.nan)})"
+            )
+    else:
+        print(f"Sobol' indices of {metric} ({name}), largest total index first:")
+        for row in table.itertuples(index=False):
+            print(
+                f"  {row.param}: first order {row.S1:.3f} [{row.S1_ci_low:.3f}, "
+                f"{row.S1_ci_high:.3f}], total {row.ST:.3f} [{row.ST_ci_low:.3f}, "
+                f"{row.ST_ci_high:.3f}]"
+            )
+    print(f"{result.points} points; results in {out_dir}{os.sep} (sensitivity.csv, plots/)")
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -321,6 +788,33 @@ def _load(path: Path, overrides: list[str] | None) -> Scenario:
     from channelsim.scenario import load_scenario
 
     return load_scenario(path, list(overrides or []))
+
+
+def _check_budget(
+    scn: Scenario,
+    path: Path,
+    strategies: list[str],
+    reps: int | None,
+    *,
+    elasticity: bool = False,
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """Refuse a run whose estimated size exceeds the event budget (``--force`` skips it)."""
+    from channelsim.budget import check_budget
+
+    try:
+        check_budget(
+            scn,
+            strategies,
+            reps if reps is not None else scn.scenario.replications,
+            elasticity,
+            file=str(path),
+            jobs=jobs or os.cpu_count() or 1,
+            force=force,
+        )
+    except ScenarioError as exc:
+        raise exc.in_file(str(path)) from None
 
 
 def _check_strategy_name(

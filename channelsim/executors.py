@@ -7,7 +7,9 @@ clusters plugs in here too (the ``[distributed]`` extra).
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -69,3 +71,164 @@ def make_executor(jobs: int | None) -> Executor:
     if jobs is not None and jobs <= 1:
         return SerialExecutor()
     return ProcessExecutor(jobs)
+
+
+DASK_EXTRA_HINT = 'pip install "channelsim[distributed]"'
+"""What to install for ``--dask`` (the ``[distributed]`` extra: dask.distributed)."""
+
+
+def _worker_version() -> str:
+    """The channelsim version a Dask worker imports (checked against the client's)."""
+    from channelsim import __version__
+
+    return __version__
+
+
+class DaskExecutor:
+    """Runs tasks on a dask.distributed cluster: an existing scheduler or a local cluster.
+
+    ``address="local"`` starts a ``LocalCluster`` on this machine (loopback only, one process
+    per worker, one thread each, ``n_workers`` default: all cores); any other address names a
+    running scheduler, e.g. ``tcp://10.0.0.5:8786``. Tasks are submitted in order with at most
+    ``2 x`` the cluster's threads in flight, so results come back in roughly task order and an
+    interruption loses only the tasks that were running. Every worker must import the same
+    channelsim version (checked when connecting). Use it as a context manager, or call
+    :meth:`close`.
+
+    Args:
+        address: ``"local"`` or a scheduler address.
+        n_workers: workers of a local cluster (ignored for an existing scheduler).
+        connect_timeout: seconds to wait for an existing scheduler.
+
+    Raises:
+        UsageError: dask.distributed is not installed (the message names the extra), the
+            scheduler cannot be reached, or a worker runs another channelsim version.
+    """
+
+    def __init__(
+        self, address: str = "local", *, n_workers: int | None = None, connect_timeout: float = 10
+    ) -> None:
+        from channelsim.errors import Problem, UsageError
+
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"needs dask.distributed, which is not installed: {DASK_EXTRA_HINT}",
+                )
+            ) from None
+        import logging
+
+        self.address = address
+        self._cluster: Any = None
+        if address == "local":
+            self._cluster = LocalCluster(
+                n_workers=max(1, n_workers or os.cpu_count() or 1),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client: Any = Client(self._cluster, set_as_default=False)
+        else:
+            try:
+                self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise UsageError(
+                    Problem("--dask", "", f"cannot reach the Dask scheduler {address}: {reason}")
+                ) from None
+        self._check_versions()
+        self._threads = 1
+        self._threads_checked = -math.inf
+
+    def _check_versions(self) -> None:
+        from channelsim import __version__
+        from channelsim.errors import Problem, UsageError
+
+        try:
+            versions = self.client.run(_worker_version)
+        except Exception as exc:
+            self.close()
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"a worker cannot import channelsim ({type(exc).__name__}: {exc}); "
+                    f"install the same channelsim on every machine: {DASK_EXTRA_HINT}",
+                )
+            ) from None
+        other = {w: v for w, v in versions.items() if v != __version__}
+        if other:
+            worker, version = sorted(other.items())[0]
+            self.close()
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"worker {worker} runs channelsim {version}, this is {__version__}: "
+                    "install the same version on every machine",
+                )
+            )
+
+    def _window(self) -> int:
+        """Tasks to keep in flight: twice the cluster's threads, refreshed every 2 seconds."""
+        now = time.monotonic()
+        if now - self._threads_checked > 2.0:
+            self._threads = max(1, sum(self.client.nthreads().values()))
+            self._threads_checked = now
+        return max(8, 4 * self._threads)
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as the cluster finishes tasks.
+
+        A task that raises makes this raise too (callers that want to go on catch errors
+        inside ``fn``); a lost worker's tasks are rerun elsewhere by the scheduler.
+        """
+        from distributed import as_completed
+
+        queue = iter(enumerate(tasks))
+        pending: dict[Any, int] = {}
+        finished = as_completed(loop=self.client.loop)
+
+        def submit_more() -> None:
+            while len(pending) < self._window():
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                future = self.client.submit(fn, nxt[1], pure=False)
+                pending[future] = nxt[0]
+                finished.add(future)
+
+        try:
+            submit_more()
+            for future in finished:
+                i = pending.pop(future)
+                result = future.result()
+                future.release()
+                yield i, result
+                submit_more()
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+
+    def close(self) -> None:
+        """Disconnect from the scheduler (and stop the local cluster, if this started one)."""
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            self.client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -67,6 +67,7 @@ __all__ = [
     "Routing",
     "Scenario",
     "Segment",
+    "Sensitivity",
     "StrategyDef",
     "TableDoc",
     "Targets",
@@ -242,15 +243,16 @@ class Demand(_Table):
     growth: Literal["none", "linear", "exponential", "logistic", "bass"] = Field(
         "none",
         description='How the lead rate changes: "none" (constant), "linear" '
-        '(1 + growth_rate * months), "exponential" (exp(growth_rate * months)), '
+        '(1 + growth_rate * months), "exponential" ((1 + growth_rate)^months, compounded), '
         '"logistic" (from leads_per_month to ceiling_leads_per_month) or "bass" (Bass '
         "diffusion: leads per month = market_size * dF/dt).",
     )
     growth_rate: Number = Field(
         0.0,
         description="Growth rate a month: linear adds this share of the starting rate each month "
-        "(may be negative if the rate stays >= 0 over the horizon); exponential and logistic use "
-        "it as a continuous rate a month (negative = decline). Not used by none and bass.",
+        "(may be negative if the rate stays >= 0 over the horizon); exponential compounds it "
+        "monthly (above -1; negative = decline); logistic uses it as a continuous rate a month "
+        "(negative = decline). Not used by none and bass.",
     )
     ceiling_leads_per_month: PositiveNumber | None = Field(
         None,
@@ -265,11 +267,13 @@ class Demand(_Table):
     innovation: Number = Field(
         0.01,
         gt=0,
+        le=1,
         description="Bass coefficient of innovation p, a month; Bass (1969): typical p 0.01-0.03.",
     )
     imitation: Number = Field(
         0.3,
         ge=0,
+        le=1,
         description="Bass coefficient of imitation q, a month; Bass (1969): typical q 0.3-0.5.",
     )
     seasonality: list[SeasonalFactor] = Field(
@@ -299,6 +303,14 @@ class Demand(_Table):
     @model_validator(mode="after")
     def _check(self) -> Demand:
         problems: list[tuple[str, str]] = []
+        if self.growth == "exponential" and self.growth_rate <= -1:
+            problems.append(
+                (
+                    "growth_rate",
+                    'with growth = "exponential" the rate is compounded, (1 + growth_rate)^months, '
+                    f"so it must be above -1, got {_num(self.growth_rate)}",
+                )
+            )
         if self.growth == "logistic":
             if self.ceiling_leads_per_month is None:
                 problems.append(("ceiling_leads_per_month", 'is required when growth = "logistic"'))
@@ -404,6 +416,13 @@ class Hiring(_Table):
         return self
 
 
+def _finite_cycle(cycle: DistSpec) -> list[tuple[str, str]]:
+    """A sales cycle must end: an infinite one holds its slot for ever (and breaks hiring)."""
+    if math.isfinite(cycle.mean):
+        return []
+    return [("sales_cycle_days", "must be finite (every sales cycle ends), got inf")]
+
+
 class Direct(_Table):
     """The company's own sales team: capacity, selling, ramp, attrition, costs, service."""
 
@@ -485,15 +504,16 @@ class Direct(_Table):
 
     @model_validator(mode="after")
     def _check(self) -> Direct:
+        problems = _finite_cycle(self.sales_cycle_days)
         if self.initial_reps > self.max_reps:
-            raise _Invalid(
-                [
-                    (
-                        "initial_reps",
-                        f"must be at most max_reps ({self.max_reps}), got {self.initial_reps}",
-                    )
-                ]
+            problems.append(
+                (
+                    "initial_reps",
+                    f"must be at most max_reps ({self.max_reps}), got {self.initial_reps}",
+                )
             )
+        if problems:
+            raise _Invalid(problems)
         return self
 
 
@@ -508,6 +528,39 @@ class Brand(_Table):
         ge=1,
         description="Span of the exponentially weighted reputation index (months).",
     )
+
+
+class Sensitivity(_Table):
+    """Parameters and ranges of ``channelsim sensitivity`` (``[sensitivity]``).
+
+    Empty ``ranges``: the command varies its default list of key assumptions, each by
+    +-``default_spread`` around its value.
+    """
+
+    default_spread: Number = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Relative half-width of the default ranges (share: 0.2 = each default "
+        "parameter from 80% to 120% of its value); used when ranges is empty.",
+    )
+    ranges: dict[str, tuple[Number, Number]] = Field(
+        default_factory=dict,
+        description="Parameters to vary and their [low, high] ranges, by dotted key, e.g. "
+        '{"demand.leads_per_month" = [200, 400], "partners.VARs.discount" = [0.2, 0.4]}; '
+        "each key names a numeric key of the scenario, low below high.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Sensitivity:
+        problems = [
+            (f"ranges.{key}", f"low must be below high, got [{_num(low)}, {_num(high)}]")
+            for key, (low, high) in self.ranges.items()
+            if not low < high
+        ]
+        if problems:
+            raise _Invalid(problems)
+        return self
 
 
 # Partner programs: kind sets the default of every field below (the lead engineer's choice).
@@ -767,6 +820,13 @@ class PartnerProgram(_Table):
             defaults = KIND_DEFAULTS["agent"]
         return {**copy.deepcopy(defaults), **data}
 
+    @model_validator(mode="after")
+    def _check(self) -> PartnerProgram:
+        problems = _finite_cycle(self.sales_cycle_days)
+        if problems:
+            raise _Invalid(problems)
+        return self
+
 
 KIND_FIELDS: tuple[str, ...] = tuple(
     n for n in PartnerProgram.model_fields if n not in ("name", "kind")
@@ -808,6 +868,10 @@ class Scenario(_Table):
     strategies: dict[str, StrategyDef] = Field(
         default_factory=dict, description="Named strategies ([strategies.NAME])."
     )
+    sensitivity: Sensitivity = Field(
+        default_factory=Sensitivity,
+        description="Ranges for `channelsim sensitivity` ([sensitivity]).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -830,6 +894,7 @@ class Scenario(_Table):
                 )
             )
         problems.extend(self._check_strategies())
+        problems.extend(self._check_sensitivity())
         if self.scenario.strategy not in self.strategy_names():
             problems.append(
                 (
@@ -840,6 +905,23 @@ class Scenario(_Table):
         if problems:
             raise _Invalid(problems)
         return self
+
+    def _check_sensitivity(self) -> list[tuple[str, str]]:
+        """Every key of ``[sensitivity] ranges`` names a field of the scenario.
+
+        Values are checked when the analysis applies them, with the schema's messages.
+        """
+        problems: list[tuple[str, str]] = []
+        data = self.model_dump(by_alias=True, exclude={"strategies", "sensitivity"})
+        for key, (low, _high) in self.sensitivity.ranges.items():
+            where = f"sensitivity.ranges.{key}"
+            if key.split(".")[0] in ("sensitivity", "strategies"):
+                problems.append((where, "cannot vary [sensitivity] or [strategies]"))
+                continue
+            problem = _assign(copy.deepcopy(data), _Override(key, low))
+            if problem is not None:
+                problems.append((where, problem.message))
+        return problems
 
     def _check_strategies(self) -> list[tuple[str, str]]:
         """Names, bases, cycles, and whether each strategy's overrides give a valid scenario."""
@@ -1051,7 +1133,11 @@ VALIDATION_RULES: tuple[str, ...] = (
     '`growth = "logistic"`.',
     '`demand.growth_rate`: with `growth = "linear"` the lead rate must stay >= 0 over the '
     "horizon, i.e. `1 + growth_rate * horizon_months >= 0`.",
+    '`demand.growth_rate`: with `growth = "exponential"` it is compounded monthly, '
+    "`(1 + growth_rate)^months`, so it must be above -1.",
     "`direct.initial_reps` is at most `direct.max_reps`.",
+    "`direct.sales_cycle_days` and `partners.NAME.sales_cycle_days` are finite (a sales cycle "
+    "ends).",
     '`direct.hiring.headcount_plan`: months strictly increasing; required when `policy = "plan"`.',
     "`partners`: program names are unique; `kind` sets the default of every other key.",
     "`strategies`: names may not be `direct`, `indirect` or `hybrid`; `base` names a known "

@@ -1,0 +1,600 @@
+"""Break-even: the value of one parameter at which strategy A's metric equals strategy B's.
+
+"At what commission does the partner channel stop paying?" is the root of
+``D(x) = mean over replications of (metric_A(x) - metric_B(x))`` for ``x`` a scenario key
+(``partners.affiliates.commission_rate``, ``demand.leads_per_month``, ...).
+
+**Method.** Every evaluation of ``D`` runs both strategies on the same replications (common
+random numbers: the same seeds at every ``x``), so the noise in ``D`` is mostly common to
+neighbouring ``x`` and the curve is smooth enough for root finding. The range is scanned first
+(``scan`` evenly spaced values, ends included); the first adjacent pair where the mean
+difference changes sign brackets the break-even, which ``scipy.optimize.brentq`` then finds
+(bisection on integers for whole-number keys). No sign change in the scan is an answer, not an
+error: one strategy is better throughout the range.
+
+**Confidence interval.** The 95% interval of the break-even is the set of values at which the
+paired difference cannot be told from zero: its lower end is where the 95% interval of ``D``
+(Student t over replications, as everywhere in channelsim) stops excluding zero on the low side,
+its upper end where it starts excluding zero on the high side. Both ends are found with brentq
+on the interval's bounds (inverting the test, as for a Fieller interval). An end is ``None``
+when the difference is not significant all the way to that end of the search range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from channelsim import __version__
+from channelsim.comparison import LOWER_IS_BETTER
+from channelsim.errors import Problem, UsageError
+from channelsim.executors import Executor
+from channelsim.experiment import Progress, prepare
+from channelsim.metrics import confidence_intervals
+from channelsim.parameter_sweep import open_executor, run_points
+from channelsim.params import (
+    FieldSpec,
+    ParamSpec,
+    apply_values,
+    check_metric,
+    check_param,
+)
+from channelsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["BreakevenResult", "breakeven", "channel_names", "find_crossing"]
+
+BREAKEVEN_JSON = "breakeven.json"
+METHOD = (
+    "root of the mean paired difference A - B over common-random-number replications "
+    "(scan, then brentq; bisection for whole numbers); 95% interval: where the Student t "
+    "interval of the paired difference contains zero"
+)
+
+
+def channel_names(scenario: Scenario) -> list[str]:
+    """The channels a scenario reports: direct, each program, partners, total."""
+    return ["direct", *(p.name for p in scenario.partners), "partners", "total"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The paired difference A - B at one parameter value.
+
+    Attributes:
+        value: the parameter value simulated.
+        diffs: the difference in each replication (NaN where the metric is undefined).
+        mean: mean difference.
+        std: standard deviation over replications.
+        ci_low: lower end of the 95% interval of the mean.
+        ci_high: upper end.
+        n: replications where the difference is defined.
+    """
+
+    value: float
+    diffs: np.ndarray
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+class _Curve:
+    """The difference curve, evaluated on demand and cached by parameter value."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        key: str,
+        fs: FieldSpec,
+        a: str,
+        b: str,
+        metric: str,
+        channel: str,
+        replications: int,
+        executor: Executor,
+        progress: Progress | None,
+    ) -> None:
+        self.scenario, self.key, self.fs = scenario, key, fs
+        self.a, self.b, self.metric, self.channel = a, b, metric, channel
+        self.replications, self.executor, self.progress = replications, executor, progress
+        self.cache: dict[float, Evaluation] = {}
+        self._runs_done = 0
+
+    def evaluate(self, xs: Sequence[float]) -> list[Evaluation]:
+        """Evaluate several values at once (in parallel on the executor)."""
+        values = [self.fs.convert(float(x)) for x in xs]
+        todo = list(dict.fromkeys(v for v in values if float(v) not in self.cache))
+        if todo:
+            points = [
+                (i, apply_values(self.scenario, {self.key: v}, f"{self.key}={v}"))
+                for i, v in enumerate(todo)
+            ]
+            batch = len(todo) * 2 * self.replications
+            start = self._runs_done
+
+            def step(done: int, _total: int) -> None:
+                if self.progress is not None:
+                    self.progress(start + done, start + batch)
+
+            for runs in run_points(
+                points, [self.a, self.b], self.replications, self.executor, step
+            ):
+                v = todo[runs.point]
+                if not runs.ok:
+                    strategy, rep, message = runs.errors[0]
+                    raise RuntimeError(
+                        f"the model failed at {self.key}={v} ({strategy}, replication {rep}): "
+                        f"{message}"
+                    )
+                d = runs.values(self.a, self.metric, self.replications, self.channel) - (
+                    runs.values(self.b, self.metric, self.replications, self.channel)
+                )
+                mean, std, low, high, n = confidence_intervals(d)
+                self.cache[float(v)] = Evaluation(
+                    float(v), d, mean[0], std[0], low[0], high[0], int(n[0])
+                )
+            self._runs_done += batch
+        return [self.cache[float(v)] for v in values]
+
+    def at(self, x: float) -> Evaluation:
+        """One evaluation."""
+        return self.evaluate([x])[0]
+
+    def table(self) -> pd.DataFrame:
+        """Every evaluation so far, by parameter value."""
+        rows = [
+            (e.value, e.mean, e.std, e.ci_low, e.ci_high, e.n)
+            for e in sorted(self.cache.values(), key=lambda e: e.value)
+        ]
+        return pd.DataFrame(rows, columns=["value", "mean", "std", "ci_low", "ci_high", "n"])
+
+
+def _int_boundary(pred: Callable[[int], bool], p: int, q: int) -> int:
+    """The first integer in (p, q] where ``pred`` is False, given pred(p) and not pred(q)."""
+    while q - p > 1:
+        mid = (p + q) // 2
+        if pred(mid):
+            p = mid
+        else:
+            q = mid
+    return q
+
+
+def find_crossing(
+    xs: Sequence[float], values: Sequence[float]
+) -> tuple[float, float] | float | None:
+    """The first sign change along scanned values.
+
+    Args:
+        xs: scanned points, increasing.
+        values: the function at those points (NaN where undefined: skipped).
+
+    Returns:
+        A bracket ``(x_left, x_right)`` of the first sign change, a point where the value is
+        exactly zero (when the crossing is there), or None when the sign never changes (the
+        first exact zero, if any, still counts as a crossing).
+    """
+    previous: tuple[float, float] | None = None  # last finite non-zero (x, value)
+    zero_since: float | None = None  # first exact zero after ``previous``
+    first_zero: float | None = None
+    for x, v in zip(xs, values, strict=True):
+        if not math.isfinite(v):
+            continue
+        if v == 0:
+            zero_since = x if zero_since is None else zero_since
+            first_zero = x if first_zero is None else first_zero
+            continue
+        if previous is not None and (previous[1] > 0) != (v > 0):
+            return zero_since if zero_since is not None else (previous[0], x)
+        previous, zero_since = (x, v), None
+    return first_zero
+
+
+def _count_crossings(values: Sequence[float]) -> int:
+    signs = [v > 0 for v in values if math.isfinite(v) and v != 0]
+    return sum(1 for s, t in zip(signs, signs[1:], strict=False) if s != t)
+
+
+@dataclass
+class BreakevenResult:
+    """Result of :func:`breakeven`.
+
+    Attributes:
+        param: the parameter key.
+        value: the break-even value (None: no sign change in the range).
+        ci_low: lower end of its 95% interval (None: beyond ``low`` or not determined).
+        ci_high: upper end (None: beyond ``high`` or not determined).
+        metric: the metric compared.
+        channel: the channel compared.
+        a: strategy A.
+        b: strategy B.
+        low: lower end of the search range.
+        high: upper end of the search range.
+        replications: replications per evaluation.
+        message: the answer in one sentence.
+        evaluations: one row per evaluated value: ``value``, and the mean paired difference
+            A - B with ``std``, ``ci_low``, ``ci_high``, ``n``.
+        scenario: the base scenario.
+        crossings: sign changes seen in the scan (more than one: several break-evens).
+    """
+
+    param: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    metric: str
+    channel: str
+    a: str
+    b: str
+    low: float
+    high: float
+    replications: int
+    message: str
+    evaluations: pd.DataFrame
+    scenario: Scenario
+    crossings: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        """Whether a break-even lies in the range."""
+        return self.value is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contents of ``breakeven.json``."""
+
+        def num(x: Any) -> Any:
+            if x is None:
+                return None
+            x = float(x)
+            return x + 0.0 if math.isfinite(x) else None
+
+        return {
+            "param": self.param,
+            "value": num(self.value),
+            "ci_low": num(self.ci_low),
+            "ci_high": num(self.ci_high),
+            "metric": self.metric,
+            "channel": self.channel,
+            "a": self.a,
+            "b": self.b,
+            "found": self.found,
+            "message": self.message,
+            "low": num(self.low),
+            "high": num(self.high),
+            "replications": self.replications,
+            "seed": self.scenario.scenario.seed,
+            "crossings_in_scan": self.crossings,
+            "method": METHOD,
+            "channelsim_version": __version__,
+            "evaluations": [
+                {
+                    "value": num(r.value),
+                    "mean": num(r.mean),
+                    "std": num(r.std),
+                    "ci_low": num(r.ci_low),
+                    "ci_high": num(r.ci_high),
+                    "n": int(r.n),
+                }
+                for r in self.evaluations.itertuples(index=False)
+            ],
+        }
+
+    def plot(self) -> Figure:
+        """The difference curve with its 95% band and the break-even marked."""
+        from channelsim.planning_plots import plot_breakeven
+
+        return plot_breakeven(
+            self.evaluations,
+            param=self.param,
+            metric=self.metric,
+            a=self.a,
+            b=self.b,
+            value=self.value,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+        )
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``scenario.resolved.toml``, ``breakeven.json`` and ``plots/breakeven.png``.
+
+        The folder is replaced atomically; an existing folder must be empty or an output
+        folder (it holds ``scenario.resolved.toml``).
+
+        Args:
+            out_dir: the folder.
+
+        Returns:
+            Its path.
+        """
+        return write_folder(
+            out_dir,
+            self.scenario,
+            {BREAKEVEN_JSON: json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"},
+            {"breakeven": self.plot()},
+        )
+
+
+def write_folder(
+    out_dir: str | Path,
+    scenario: Scenario,
+    files: dict[str, str],
+    figures: dict[str, Figure],
+) -> Path:
+    """Write an output folder atomically: the resolved scenario, text files and plots.
+
+    Args:
+        out_dir: the folder (absent, empty or a previous output folder).
+        scenario: written as ``scenario.resolved.toml``.
+        files: file name -> text.
+        figures: plot name -> Figure, saved as ``plots/<name>.png``.
+
+    Returns:
+        The folder's path.
+    """
+    from channelsim.output import RESOLVED_SCENARIO, _make_sibling, _swap_in, check_out_dir
+    from channelsim.plots import save_figure
+
+    target = Path(os.path.realpath(out_dir))
+    check_out_dir(target)
+    tmp = _make_sibling(target, "tmp", create=True)
+    try:
+        (tmp / RESOLVED_SCENARIO).write_text(scenario.to_toml(), encoding="utf-8")
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        for name, fig in figures.items():
+            save_figure(fig, tmp / "plots" / f"{name}.png")
+        _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Path(out_dir)
+
+
+def _fmt(x: float | None) -> str:
+    return "?" if x is None else f"{x:.4g}"
+
+
+def breakeven(
+    scenario: Scenario,
+    param: str,
+    low: float,
+    high: float,
+    *,
+    metric: str = "contribution",
+    a: str = "direct",
+    b: str = "indirect",
+    channel: str = "total",
+    replications: int | None = None,
+    seed: int | None = None,
+    scan: int = 5,
+    jobs: int | None = 1,
+    dask: str | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> BreakevenResult:
+    """Find the value of ``param`` in ``[low, high]`` where A's metric equals B's.
+
+    Args:
+        scenario: the base scenario.
+        param: a dotted key that takes a number.
+        low: lower end of the search range.
+        high: upper end of the search range.
+        metric: the summary metric compared (channel ``channel``).
+        a: strategy A.
+        b: strategy B.
+        channel: the channel compared (default: all channels, ``total``).
+        replications: replications per evaluation (default: scenario.replications); the same
+            ones at every value.
+        seed: overrides ``scenario.seed``.
+        scan: values evaluated evenly across the range before root finding (at least 2).
+        jobs: worker processes (1: this process; None: all cores).
+        dask: ``"local"`` or a Dask scheduler address.
+        executor: an executor to use instead.
+        progress: called as ``progress(runs done, runs planned so far)``.
+
+    Returns:
+        A :class:`BreakevenResult` (``value`` None when the sign never changes).
+
+    Raises:
+        UsageError: unknown or non-numeric parameter, ``low >= high``, unknown metric,
+            channel or strategies, ``a == b``, ``scan < 2``.
+    """
+    check_metric(metric)
+    if not low < high:
+        raise UsageError(
+            Problem(None, "--low/--high", f"low must be below high, got {low:.10g} >= {high:.10g}")
+        )
+    if scan < 2:
+        raise UsageError(Problem(None, "--scan", f"must be at least 2, got {scan}"))
+    if a == b:
+        raise UsageError(
+            Problem(None, "--a/--b", f"compare two different strategies, got {a} twice")
+        )
+    scenario, names = prepare(scenario, [a, b], replications, seed)
+    channels = channel_names(scenario)
+    if channel not in channels:
+        raise UsageError(
+            Problem(
+                None,
+                "--channel",
+                f"unknown channel {channel!r}; this scenario has: {', '.join(channels)}",
+            )
+        )
+    spec = ParamSpec(param, low=float(low), high=float(high))
+    fs = check_param(scenario, spec)
+    apply_values(scenario, {param: fs.convert(low)}, f"--low {low:.10g}")
+    apply_values(scenario, {param: fs.convert(high)}, f"--high {high:.10g}")
+    reps = scenario.scenario.replications
+    integer = fs.kind == "integer"
+
+    with open_executor(jobs, dask, executor) as ex:
+        curve = _Curve(scenario, param, fs, a, b, metric, channel, reps, ex, progress)
+        if integer:
+            lo_i, hi_i = math.ceil(low), math.floor(high)
+            if hi_i <= lo_i:
+                raise UsageError(
+                    Problem(
+                        None,
+                        f"--param {param}",
+                        f"takes whole numbers and [{low:.10g}, {high:.10g}] holds fewer than two",
+                    )
+                )
+            grid = sorted({int(round(v)) for v in np.linspace(lo_i, hi_i, scan)})
+        else:
+            grid = [float(v) for v in np.linspace(low, high, scan)]
+        evs = curve.evaluate(grid)
+        means = [e.mean for e in evs]
+        if not any(math.isfinite(m) for m in means):
+            raise UsageError(
+                Problem(
+                    None,
+                    "--metric",
+                    f"{metric} is undefined in every replication of {a} or {b} "
+                    "(e.g. payback_month when the money never comes back): choose another "
+                    "metric",
+                )
+            )
+        crossing = find_crossing([e.value for e in evs], means)
+        crossings = _count_crossings(means)
+        lower_better = metric in LOWER_IS_BETTER
+        value = ci_low = ci_high = None
+        if crossing is None:
+            finite = [m for m in means if math.isfinite(m)]
+            if all(m == 0 for m in finite):
+                verdict = f"{a} and {b} are equal throughout"
+            else:
+                a_higher = finite[0] > 0
+                verdict = f"{a} is {'better' if a_higher != lower_better else 'worse'} than {b}"
+                verdict += " throughout"
+            message = (
+                f"no break-even between {low:.10g} and {high:.10g}: {verdict} "
+                f"({metric}, channel {channel}, {reps} replications)"
+            )
+        else:
+            value, ci_low, ci_high, side = _solve(curve, crossing, integer, low, high)
+            left_a_higher = side > 0
+            better_left = a if left_a_higher != lower_better else b
+            better_right = b if better_left == a else a
+            word = "lower" if lower_better else "higher"
+            interval = f"95% CI {_fmt(ci_low)} to {_fmt(ci_high)}"
+            if ci_low is None or ci_high is None:
+                interval += " (a '?' end lies beyond the search range or is not determined)"
+            message = (
+                f"break-even at {param} = {value:.4g} ({interval}): below it {better_left} has "
+                f"the {word} {metric}, above it {better_right} does ({channel}, {reps} "
+                "replications)"
+            )
+            if crossings > 1:
+                message += (
+                    f"; the difference changes sign {crossings} times in the range: this is "
+                    "the lowest crossing"
+                )
+    return BreakevenResult(
+        param=param,
+        value=value,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        metric=metric,
+        channel=channel,
+        a=a,
+        b=b,
+        low=float(low),
+        high=float(high),
+        replications=reps,
+        message=message,
+        evaluations=curve.table(),
+        scenario=scenario,
+        crossings=crossings,
+        extra={"strategies": names},
+    )
+
+
+def _solve(
+    curve: _Curve,
+    crossing: tuple[float, float] | float,
+    integer: bool,
+    low: float,
+    high: float,
+) -> tuple[float, float | None, float | None, float]:
+    """The root and its interval; returns (value, ci_low, ci_high, sign of D below the root)."""
+    from scipy.optimize import brentq
+
+    left, right = crossing if isinstance(crossing, tuple) else (crossing, crossing)
+    evaluated = [e for e in curve.cache.values() if math.isfinite(e.mean) and e.mean != 0]
+    below = [e for e in evaluated if e.value <= left]
+    above = [e for e in evaluated if e.value >= right]
+    if below:
+        side = 1.0 if max(below, key=lambda e: e.value).mean > 0 else -1.0
+    else:
+        side = -1.0 if above and min(above, key=lambda e: e.value).mean > 0 else 1.0
+
+    def mean(x: float) -> float:
+        return side * curve.at(x).mean
+
+    def lo_bound(x: float) -> float:  # lower 95% bound of side * D: > 0 means "A side" sure
+        e = curve.at(x)
+        bound = e.ci_low if side > 0 else -e.ci_high
+        return bound if math.isfinite(bound) else 0.0
+
+    def hi_bound(x: float) -> float:  # upper 95% bound of side * D: < 0 means "B side" sure
+        e = curve.at(x)
+        bound = e.ci_high if side > 0 else -e.ci_low
+        return bound if math.isfinite(bound) else 0.0
+
+    with_ci = curve.replications >= 2
+    if integer:
+        lo_i, hi_i = math.ceil(low), math.floor(high)
+        value = left
+        if left != right:
+            value = float(_int_boundary(lambda k: mean(k) > 0, int(left), int(right)))
+        if not with_ci:
+            return value, None, None, side
+        k = int(value)
+        ci_low_i: float | None = None
+        ci_high_i: float | None = None
+        if lo_bound(lo_i) > 0 and lo_bound(k) <= 0:
+            ci_low_i = float(_int_boundary(lambda j: lo_bound(j) > 0, lo_i, k) - 1)
+        elif lo_bound(k) > 0:
+            ci_low_i = float(k)
+        start = max(lo_i, k - 1)
+        if hi_bound(hi_i) < 0 and hi_bound(start) >= 0:
+            ci_high_i = float(_int_boundary(lambda j: hi_bound(j) >= 0, start, hi_i))
+        elif hi_bound(start) < 0:
+            ci_high_i = float(start)
+        return value, ci_low_i, ci_high_i, side
+
+    xtol = (high - low) * 1e-3
+    value = left if left == right else float(brentq(mean, left, right, xtol=xtol))
+    if not with_ci:
+        return value, None, None, side
+    curve.at(value)  # the root itself is on the curve (and in the plot)
+    xs = sorted(curve.cache)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    if lo_bound(value) >= 0:
+        ci_low = value
+    else:
+        sure = [x for x in xs if x < value and lo_bound(x) > 0]
+        if sure:
+            ci_low = float(brentq(lo_bound, max(sure), value, xtol=xtol))
+    if hi_bound(value) <= 0:
+        ci_high = value
+    else:
+        sure = [x for x in xs if x > value and hi_bound(x) < 0]
+        if sure:
+            ci_high = float(brentq(hi_bound, value, min(sure), xtol=xtol))
+    return value, ci_low, ci_high, side
