@@ -24,6 +24,13 @@ import typer
 
 from channelsim import __version__
 from channelsim.errors import Problem, ScenarioError, UsageError
+from channelsim.units import (
+    ACTIVITY_METRICS,
+    CURRENCY_METRICS,
+    MONTH_METRICS,
+    SHARE_METRICS,
+    UNDEFINED_LABELS,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -913,24 +920,12 @@ KEY_METRICS: tuple[str, ...] = (
 )
 """Rows of the summary table printed by ``run`` (every metric is in summary.csv)."""
 
-_CURRENCY = {
-    "revenue",
-    "net_revenue",
-    "gross_margin",
-    "channel_cost",
-    "contribution",
-    "cost_per_sale",
-    "npv",
-}
-_SHARES = {"contribution_margin", "variable_cost_share", "lost_lead_share"}
-_MONTHS = {"months_to_target", "payback_month"}
+_CURRENCY = CURRENCY_METRICS
+_SHARES = SHARE_METRICS
+_MONTHS = MONTH_METRICS
 _INDEX = {"reputation_end", "cost_elasticity"}
-_UNDEFINED = {
-    "months_to_target": "not reached",
-    "payback_month": "never",
-    "cost_per_sale": "no sales",
-}
-_ACTIVITY = ("leads", "sales", "channel_cost", "headcount_end", "partners_active_end")
+_UNDEFINED = UNDEFINED_LABELS
+_ACTIVITY = ACTIVITY_METRICS
 
 
 def format_cell(metric: str, mean: float, ci_low: float, ci_high: float) -> str:

@@ -21,37 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from channelsim.plots import WIDE, money, strategy_colors
+from channelsim.units import CURRENCY_METRICS
 
 if TYPE_CHECKING:
     from channelsim.parameter_sweep import SweepResult
 
-MONEY_METRICS = frozenset(
-    {
-        "revenue",
-        "discounts",
-        "refunds",
-        "net_revenue",
-        "cogs",
-        "gross_margin",
-        "fixed_channel_cost",
-        "variable_channel_cost",
-        "channel_cost",
-        "cost_of_sales",
-        "contribution",
-        "commissions",
-        "network_fees",
-        "escalation_costs",
-        "salaries",
-        "manager_costs",
-        "recruiting_costs",
-        "onboarding_costs",
-        "mdf",
-        "fixed_costs",
-        "cost_per_sale",
-        "npv",
-        "peak_investment",
-    }
-)
+MONEY_METRICS = CURRENCY_METRICS
 """Metrics in currency: their axes and labels read 12.5k, 3.2M."""
 
 _BAND_ALPHA = 0.18

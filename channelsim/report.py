@@ -24,6 +24,13 @@ from typing import Any
 import pandas as pd
 
 from channelsim.plots import read_table, save_plots, strategy_colors, target_sales
+from channelsim.units import (
+    ACTIVITY_METRICS,
+    CURRENCY_METRICS,
+    MONTH_METRICS,
+    SHARE_METRICS,
+    UNDEFINED_LABELS,
+)
 
 REPORT_HTML = "report.html"
 
@@ -90,26 +97,12 @@ _SHORT_LABELS = {
     "npv": "NPV",
     "months_to_target": "first month at target",
 }
-_CURRENCY = {
-    "revenue",
-    "net_revenue",
-    "contribution",
-    "cost_per_sale",
-    "peak_investment",
-    "npv",
-    "gross_margin",
-    "channel_cost",
-    "cost_of_sales",
-}
-_SHARES = {"contribution_margin", "variable_cost_share", "lost_lead_share", "message_control_share"}
-_MONTHS = {"months_to_target", "payback_month"}
+_CURRENCY = CURRENCY_METRICS
+_SHARES = SHARE_METRICS
+_MONTHS = MONTH_METRICS
 _RATIOS = {"cost_elasticity": ".2f", "reputation_end": ".3f"}
-_UNDEFINED = {
-    "months_to_target": "not reached",
-    "payback_month": "never",
-    "cost_per_sale": "no sales",
-}
-_ACTIVITY = ("leads", "sales", "channel_cost", "headcount_end", "partners_active_end")
+_UNDEFINED = UNDEFINED_LABELS
+_ACTIVITY = ACTIVITY_METRICS
 
 _STEP_LABELS = {
     "revenue": "revenue",

@@ -11,6 +11,7 @@ from scipy import stats
 
 from channelsim import theory
 from channelsim.comparison import (
+    DIFFERENCE_COLUMNS,
     Claim,
     compare,
     cost_fits,
@@ -189,20 +190,7 @@ def test_verdict_on_synthetic_tables_skips_unsupported_differences():
             ("a", "b", "total", "npv", 2.0, 1.0, -0.5, 4.5, 5, 0.8, -1.0, 5.0),
             ("a", "b", "total", "contribution_margin", 0.02, 0.01, 0.01, 0.03, 5, 1.0, 0.0, 0.04),
         ],
-        columns=[
-            "a",
-            "b",
-            "channel",
-            "metric",
-            "mean",
-            "std",
-            "ci_low",
-            "ci_high",
-            "n",
-            "p_better",
-            "unpaired_ci_low",
-            "unpaired_ci_high",
-        ],
+        columns=list(DIFFERENCE_COLUMNS),
     )
     texts = [c.text for c in verdict_claims(summary, diffs)]
     assert any("contribution margin" in t for t in texts)
