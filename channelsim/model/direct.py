@@ -15,7 +15,7 @@ from typing import Protocol
 
 import simpy
 
-from channelsim.model.ledger import MONTH, Ledger
+from channelsim.model.ledger import MONTH, Ledger, managers_cost
 from channelsim.model.selling import Channel, Seller
 
 YEAR = 365.25
@@ -193,8 +193,9 @@ class SalesForce:
         self._seller_days[month] += rep_days
         self._salaries[month] += rep_days * self.salary_annual / YEAR
         mean_reps = rep_days / MONTH
-        managers = math.ceil(mean_reps / self.manager_span - 1e-9) if mean_reps > 0 else 0
-        self._managers[month] += managers * self.manager_salary_annual / 12
+        self._managers[month] += managers_cost(
+            mean_reps, self.manager_span, self.manager_salary_annual
+        )
         self._fixed[month] += self.fixed_cost_per_month
         self._headcount_row[month] = self.headcount
         self.starts_this_month = 0

@@ -7,6 +7,8 @@ event loop adds one scalar at a time, where list indexing is several times cheap
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 MONTH = 365.25 / 12
@@ -67,6 +69,13 @@ FIXED_COST_FIELDS = (
 
 VARIABLE_COST_FIELDS = ("commissions", "network_fees", "escalation_costs")
 """Cost lines paid per sale or per bad experience."""
+
+
+def managers_cost(mean_people: float, span: int, salary_annual: float) -> float:
+    """A month's cost of managers: ``ceil(mean people / span)`` managers (none for nobody)."""
+    if mean_people <= 0:
+        return 0.0
+    return math.ceil(mean_people / span - 1e-9) * salary_annual / 12
 
 
 class Ledger:

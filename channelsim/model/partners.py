@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import simpy
 
-from channelsim.model.ledger import MONTH, Ledger
+from channelsim.model.ledger import MONTH, Ledger, managers_cost
 from channelsim.model.selling import Channel, Seller
 
 YEAR = 365.25
@@ -114,8 +114,9 @@ class PartnerNetwork:
         self._seller_days[month] += days
         mean_active = days / MONTH
         self._mdf[month] += self.mdf * mean_active
-        managers = math.ceil(mean_active / self.manager_span - 1e-9) if mean_active > 0 else 0
-        self._managers[month] += managers * self.manager_salary_annual / 12
+        self._managers[month] += managers_cost(
+            mean_active, self.manager_span, self.manager_salary_annual
+        )
         self._fixed[month] += self.fixed_cost_per_month
         self._active_row[month] = self.active
 
