@@ -123,6 +123,8 @@ class OverflowRouting:
     def choose(self, lead: Lead) -> Channel:
         """The channel for ``lead``."""
         d = self.direct
+        if d.n_waiting:
+            d.expire(d.env.now)
         if d.free_slots and not d.n_waiting or d.n_waiting < self.threshold:
             return d
         chan = self.picker.pick()
