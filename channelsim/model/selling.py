@@ -158,6 +158,8 @@ class Channel:
         self._busy_row = row("busy_slot_days", i)
         self._open_row = row("open_deals", i)
         self.on_lead: Callable[[], None] | None = None
+        self._timeout = env.timeout  # bound once: the hot path schedules one Timeout per sale
+        self._finish_cb = self._on_finish
 
     # -- time-weighted slot accounting -------------------------------------------------------
     def _accrue(self, now: float) -> None:
@@ -212,8 +214,8 @@ class Channel:
 
     # -- leads -------------------------------------------------------------------------------
     def arrive(self, lead: Lead, patience: float) -> None:
-        """A lead enters this channel: sold to at once if a slot is free, else it queues."""
-        now = self.env.now
+        """A lead enters this channel now (``lead.arrival`` is now): sold to or queued."""
+        now = lead.arrival
         self._leads[int(now / MONTH)] += 1
         if self.on_lead is not None:
             self.on_lead()
@@ -272,7 +274,11 @@ class Channel:
             stack.pop()
             seller.in_stack = False
         self.free_slots -= 1
-        self._accrue(now)
+        dt = now - self._t_acc  # self._accrue(now), inlined: twice per sale
+        if dt:
+            self._slot_days += self.slots * dt
+            self._busy_days += self.busy * dt
+            self._t_acc = now
         self.busy += 1
         seller.deals[lead] = None
         lead.seller = seller
@@ -283,9 +289,9 @@ class Channel:
             m = int(now / MONTH)
             self._wait_days[m] += now - lead.arrival
             self._served[m] += 1
-        ev = self.env.timeout(self._cycle(), lead)
+        ev = self._timeout(self._cycle(), lead)
         lead.ev = ev
-        ev.callbacks.append(self._on_finish)
+        ev.callbacks.append(self._finish_cb)
 
     def _on_finish(self, ev: simpy.Event) -> None:
         lead: Lead = ev.value
@@ -298,7 +304,11 @@ class Channel:
         lead.state = DONE
         lead.ev = None
         lead.seller = None
-        self._accrue(now)
+        dt = now - self._t_acc
+        if dt:
+            self._slot_days += self.slots * dt
+            self._busy_days += self.busy * dt
+            self._t_acc = now
         self.busy -= 1
         if not seller.gone:
             seller.free += 1

@@ -404,17 +404,22 @@ class World:
     def _next_arrival(self) -> None:
         env = self.env
         if self._batch:
-            ev = env.timeout(self._batch[-1][0] - env.now)
-            ev.callbacks.append(self._on_arrival)
+            ev = self._timeout(self._batch[-1][0] - env.now)
+            ev.callbacks.append(self._arrival_cb)
         else:
-            ev = env.timeout((self._month + 1) * MONTH - env.now)
+            ev = self._timeout((self._month + 1) * MONTH - env.now)
             ev.callbacks.append(self._on_month_end)
 
     def _on_arrival(self, _ev: simpy.Event) -> None:
-        _t, seg, value, size, patience, u = self._batch.pop()
-        lead = Lead(self.env.now, seg, value, size, u)  # now, not _t: rounding of the delay
-        self.router.choose(lead).arrive(lead, patience)
-        self._next_arrival()
+        batch = self._batch
+        _t, seg, value, size, patience, u = batch.pop()
+        now = self.env.now
+        lead = Lead(now, seg, value, size, u)  # now, not _t: rounding of the delay
+        self._choose(lead).arrive(lead, patience)
+        if batch:  # self._next_arrival(), inlined for the common case
+            self._timeout(batch[-1][0] - now).callbacks.append(self._arrival_cb)
+        else:
+            self._next_arrival()
 
     def _on_month_end(self, _ev: simpy.Event) -> None:
         if self._month + 1 < self.months:
@@ -423,6 +428,9 @@ class World:
     def run(self) -> ReplicationResult:
         """Simulate the horizon and return the ledger as arrays."""
         env = self.env
+        self._timeout = env.timeout
+        self._arrival_cb = self._on_arrival
+        self._choose = self.router.choose
         if self.force is not None:
             self.force.start()
         for net in self.networks:
