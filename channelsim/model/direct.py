@@ -63,8 +63,7 @@ class DemandPolicy:
         elapsed = now - force.demand_since
         if elapsed <= 0:
             return force.headcount
-        rate = force.demand_count / elapsed
-        force.demand_count = 0
+        rate = force.take_demand_count() / elapsed
         force.demand_since = now
         slots = rate * self.mean_cycle * (1.0 + self.buffer)
         # clamp before rounding: an absurd cycle or buffer must not make ceil(inf)
@@ -164,7 +163,8 @@ class SalesForce:
         self.pipeline = 0  # requisitions open, candidate not ready yet
         self.ready = 0  # candidates ready, waiting for next month's recruiting quota
         self.starts_this_month = 0
-        self.demand_count = 0  # leads offered to the team since the last review
+        self.overflowed = 0  # leads the team saw but sent to partners since the last review
+        self._arrivals_seen = channel.arrivals
         self.demand_since = 0.0
         self._t_acc = 0.0
         self._rep_days = 0.0
@@ -177,8 +177,16 @@ class SalesForce:
             self.env.process(self._reviews())
 
     def offered(self) -> None:
-        """Count a lead offered to the team (demand signal for the demand policy)."""
-        self.demand_count += 1
+        """Count a lead the team saw but sent to partners (demand signal, with its arrivals)."""
+        self.overflowed += 1
+
+    def take_demand_count(self) -> int:
+        """Leads offered to the team since the last call: its arrivals plus the overflow."""
+        arrivals = self.channel.arrivals
+        count = arrivals - self._arrivals_seen + self.overflowed
+        self._arrivals_seen = arrivals
+        self.overflowed = 0
+        return count
 
     # -- payroll -----------------------------------------------------------------------------
     def _accrue(self, now: float) -> None:

@@ -157,7 +157,7 @@ class Channel:
         self._slot_row = row("slot_days", i)
         self._busy_row = row("busy_slot_days", i)
         self._open_row = row("open_deals", i)
-        self.on_lead: Callable[[], None] | None = None
+        self.arrivals = 0  # leads that entered this channel (read by the demand hiring policy)
         self._timeout = env.timeout  # bound once: the hot path schedules one Timeout per sale
         self._finish_cb = self._on_finish
 
@@ -217,12 +217,9 @@ class Channel:
         """A lead enters this channel now (``lead.arrival`` is now): sold to or queued."""
         now = lead.arrival
         self._leads[int(now / MONTH)] += 1
-        if self.on_lead is not None:
-            self.on_lead()
-        if self.n_waiting:
-            deadlines = self._deadlines
-            if deadlines and deadlines[0][0] <= now:
-                self.expire(now)
+        self.arrivals += 1
+        # Waiting leads only exist while no slot is free (a freed slot takes the head of the
+        # queue at once), so the choice needs no settling of passed deadlines here.
         if self.free_slots and not self.n_waiting:
             self._start(lead, now)
             return
@@ -289,7 +286,8 @@ class Channel:
             m = int(now / MONTH)
             self._wait_days[m] += now - lead.arrival
             self._served[m] += 1
-        ev = self._timeout(self._cycle(), lead)
+        # now may run ahead of env.now when a lead is started on arrival (see World._on_arrival)
+        ev = self._timeout(self._cycle() + (now - self.env.now), lead)
         lead.ev = ev
         ev.callbacks.append(self._finish_cb)
 

@@ -124,7 +124,7 @@ class OverflowRouting:
         """The channel for ``lead``."""
         d = self.direct
         if d.n_waiting:
-            d.expire(d.env.now)
+            d.expire(lead.arrival)
         if d.free_slots and not d.n_waiting or d.n_waiting < self.threshold:
             return d
         chan = self.picker.pick()
@@ -277,7 +277,6 @@ class World:
                 company_net_revenue=self._net_revenue,
                 horizon_days=self.horizon,
             )
-            self.direct.on_lead = self.force.offered
 
         # partner programs
         self.program_channels: list[Channel] = []
@@ -411,15 +410,25 @@ class World:
             ev.callbacks.append(self._on_month_end)
 
     def _on_arrival(self, _ev: simpy.Event) -> None:
+        # The leads that arrive before the next scheduled event are handled in this callback,
+        # each at its own arrival time: nothing else can happen in between, so the order of
+        # state changes is the one of a Timeout per lead, for fewer events. (Code that a lead's
+        # arrival reaches uses ``lead.arrival`` as now, never ``env.now``.)
         batch = self._batch
-        _t, seg, value, size, patience, u = batch.pop()
+        choose = self._choose
+        peek = self.env.peek
         now = self.env.now
-        lead = Lead(now, seg, value, size, u)  # now, not _t: rounding of the delay
-        self._choose(lead).arrive(lead, patience)
-        if batch:  # self._next_arrival(), inlined for the common case
-            self._timeout(batch[-1][0] - now).callbacks.append(self._arrival_cb)
-        else:
-            self._next_arrival()
+        while True:
+            _t, seg, value, size, patience, u = batch.pop()
+            lead = Lead(now, seg, value, size, u)
+            choose(lead).arrive(lead, patience)
+            if not batch:
+                self._next_arrival()
+                return
+            now = batch[-1][0]
+            if now >= peek():
+                self._timeout(now - self.env.now).callbacks.append(self._arrival_cb)
+                return
 
     def _on_month_end(self, _ev: simpy.Event) -> None:
         if self._month + 1 < self.months:
