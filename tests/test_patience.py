@@ -17,11 +17,15 @@ from channelsim.model.selling import Channel, Lead, Seller, Terms
 
 
 def _channel(months: int = 3, slots: int = 1, cycle: float = 10.0):
+    """A channel whose months are closed at every month end, as the World does."""
     env = simpy.Environment()
     ledger = Ledger(1, months)
     chan = Channel(env, 0, ledger, lambda: cycle, Terms(win_rate=0.0), [1.0])
     if slots:
         chan.add_seller(Seller(slots))
+    for m in range(months):
+        ev = env.timeout((m + 1) * MONTH)
+        ev.callbacks.append(lambda _ev, m=m: chan.close_month(m, (m + 1) * MONTH))
     return env, ledger, chan
 
 
@@ -42,8 +46,7 @@ def test_deadlines_book_losses_in_the_month_they_fall():
     _arrive_at(env, chan, 25.0, 1e6)  # served at day 30 (still month 0) after 5 days
     _arrive_at(env, chan, 28.0, MONTH - 20.0)  # deadline day 38.4 (month 1): lost in month 1
     _arrive_at(env, chan, 29.0, 1e6)  # served at day 40 (month 1) after 11 days
-    env.run(until=3 * MONTH)
-    chan.close_month(2, 3 * MONTH)
+    env.run()
     assert ledger.lost_leads[0] == [2.0, 1.0, 0.0]
     assert ledger.served[0] == [4.0, 1.0, 0.0]
     assert ledger.wait_days[0] == [29.0, 11.0, 0.0]
@@ -53,9 +56,7 @@ def test_deadlines_book_losses_in_the_month_they_fall():
 def test_a_lead_that_waits_past_the_month_end_is_open_at_the_close():
     env, ledger, chan = _channel(slots=0)
     _arrive_at(env, chan, MONTH - 1.0, 2.0)  # deadline one day into month 1
-    env.timeout(MONTH).callbacks.append(lambda _ev: chan.close_month(0, MONTH))
-    env.run(until=2 * MONTH)
-    chan.close_month(1, 2 * MONTH)
+    env.run()
     assert ledger.open_deals[0] == [1.0, 0.0, 0.0]
     assert ledger.lost_leads[0] == [0.0, 1.0, 0.0]
 
@@ -89,8 +90,7 @@ def test_every_lead_is_sold_lost_or_open(arrivals, slots):
     env, ledger, chan = _channel(slots=slots, cycle=7.0)
     for t, patience in arrivals:
         _arrive_at(env, chan, t, patience)
-    env.run(until=3 * MONTH)
-    chan.close_month(2, 3 * MONTH)
+    env.run()
     leads = sum(ledger.leads[0])
     ended = sum(ledger.lost_leads[0]) + sum(ledger.lost_deals[0]) + ledger.open_deals[0][2]
     assert leads == len(arrivals) == ended

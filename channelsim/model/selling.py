@@ -157,7 +157,11 @@ class Channel:
         self._slot_row = row("slot_days", i)
         self._busy_row = row("busy_slot_days", i)
         self._open_row = row("open_deals", i)
+        # per-month counts kept in plain attributes and booked when the month closes
         self.arrivals = 0  # leads that entered this channel (read by the demand hiring policy)
+        self._arrivals_booked = 0
+        self._n_served = 0  # leads that reached a seller this month
+        self._wait_sum = 0.0  # and the days they waited
         self._timeout = env.timeout  # bound once: the hot path schedules one Timeout per sale
         self._finish_cb = self._on_finish
 
@@ -177,6 +181,12 @@ class Channel:
         self._busy_row[month] += self._busy_days
         self._slot_days = self._busy_days = 0.0
         self._open_row[month] = self.n_waiting + self.busy
+        self._leads[month] += self.arrivals - self._arrivals_booked
+        self._arrivals_booked = self.arrivals
+        self._served[month] += self._n_served
+        self._wait_days[month] += self._wait_sum
+        self._n_served = 0
+        self._wait_sum = 0.0
 
     # -- sellers -----------------------------------------------------------------------------
     def add_seller(self, seller: Seller) -> None:
@@ -216,7 +226,6 @@ class Channel:
     def arrive(self, lead: Lead, patience: float) -> None:
         """A lead enters this channel now (``lead.arrival`` is now): sold to or queued."""
         now = lead.arrival
-        self._leads[int(now / MONTH)] += 1
         self.arrivals += 1
         # Waiting leads only exist while no slot is free (a freed slot takes the head of the
         # queue at once), so the choice needs no settling of passed deadlines here.
@@ -283,9 +292,8 @@ class Channel:
         if not lead.served:
             lead.served = True
             lead.prod = 1.0 if now >= seller.ramp_end else seller.productivity(now)
-            m = int(now / MONTH)
-            self._wait_days[m] += now - lead.arrival
-            self._served[m] += 1
+            self._wait_sum += now - lead.arrival
+            self._n_served += 1
         # now may run ahead of env.now when a lead is started on arrival (see World._on_arrival)
         ev = self._timeout(self._cycle() + (now - self.env.now), lead)
         lead.ev = ev

@@ -416,12 +416,13 @@ class World:
         # arrival reaches uses ``lead.arrival`` as now, never ``env.now``.)
         batch = self._batch
         choose = self._choose
+        only = self._only_channel
         peek = self.env.peek
         now = self.env.now
         while True:
             _t, seg, value, size, patience, u = batch.pop()
             lead = Lead(now, seg, value, size, u)
-            choose(lead).arrive(lead, patience)
+            (only or choose(lead)).arrive(lead, patience)
             if not batch:
                 self._next_arrival()
                 return
@@ -440,6 +441,7 @@ class World:
         self._timeout = env.timeout
         self._arrival_cb = self._on_arrival
         self._choose = self.router.choose
+        self._only_channel = self.direct if isinstance(self.router, DirectRouting) else None
         if self.force is not None:
             self.force.start()
         for net in self.networks:
