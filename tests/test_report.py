@@ -259,3 +259,10 @@ def test_names_that_look_like_missing_values_stay_names(tmp_path: Path) -> None:
     assert frame is not None
     assert list(frame["channel"]) == ["NA", "total"]
     assert np.isnan(frame["mean"].iloc[1])
+
+
+def test_plots_drawn_in_parallel_are_the_same_bytes(tmp_path: Path, run_folder: Path) -> None:
+    serial = {p.name: p.read_bytes() for p in plots.save_plots(run_folder, jobs=1)}
+    parallel = {p.name: p.read_bytes() for p in plots.save_plots(run_folder, jobs=2)}
+    assert len(serial) >= 5
+    assert parallel == serial
