@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,19 +227,27 @@ def _with_elasticity(run: RunResult, elastic: pd.DataFrame) -> RunResult:
     )
 
 
-def _welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Interval of mean(a) - mean(b) treating the samples as independent (Welch)."""
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return math.nan, math.nan
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    d = a.mean() - b.mean()
-    se2 = va + vb
-    if se2 == 0:
-        return d, d
-    df = se2**2 / ((va**2 / (na - 1) if va else 0.0) + (vb**2 / (nb - 1) if vb else 0.0))
-    half = stats.t.ppf(0.5 + level / 2, df) * math.sqrt(se2)
-    return d - half, d + half
+def _welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of mean(a) - mean(b) per column, the samples taken as independent (Welch).
+
+    ``a`` and ``b`` are (replications, k) arrays; NaN values are left out column by column.
+    """
+    na = (~np.isnan(a)).sum(axis=0)
+    nb = (~np.isnan(b)).sum(axis=0)
+    ok = (na >= 2) & (nb >= 2)
+    # columns with fewer than two values get NaN (below), so numpy's warnings say nothing new
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        va = np.nanvar(a, axis=0, ddof=1) / na
+        vb = np.nanvar(b, axis=0, ddof=1) / nb
+        d = np.nanmean(a, axis=0) - np.nanmean(b, axis=0)
+        se2 = va + vb
+        denom = np.where(va > 0, va**2 / (na - 1), 0.0) + np.where(vb > 0, vb**2 / (nb - 1), 0.0)
+        df = np.where(se2 > 0, se2**2 / np.where(denom > 0, denom, 1.0), 1.0)
+        half = np.where(se2 > 0, stats.t.ppf(0.5 + level / 2, df) * np.sqrt(se2), 0.0)
+    low = np.where(ok, d - half, np.nan)
+    high = np.where(ok, d + half, np.nan)
+    return low, high
 
 
 def paired_differences(reps: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
@@ -254,44 +263,45 @@ def paired_differences(reps: pd.DataFrame, strategies: Sequence[str]) -> pd.Data
         count half) and the unpaired (Welch) interval for comparison.
     """
     metrics = [m for m in (*SUMMARY_METRICS, "cost_elasticity") if m in reps.columns]
+    lower = np.array([m in LOWER_IS_BETTER for m in metrics])
     indexed = {s: grp.set_index(["replication", "channel"]) for s, grp in reps.groupby("strategy")}
-    out = []
+    frames = []
     for i, a in enumerate(strategies):
         for b in strategies[i + 1 :]:
             A, B = indexed[a], indexed[b]
             common = A.index.intersection(B.index)
             for channel in dict.fromkeys(common.get_level_values("channel")):
                 idx = [k for k in common if k[1] == channel]
-                va_all, vb_all = A.loc[idx, metrics], B.loc[idx, metrics]
-                for metric in metrics:
-                    x = va_all[metric].to_numpy(dtype=float)
-                    y = vb_all[metric].to_numpy(dtype=float)
-                    ok = ~(np.isnan(x) | np.isnan(y))
-                    d = x[ok] - y[ok]
-                    mean, std, low, high, n = confidence_intervals(d)
-                    if n[0]:
-                        better = d < 0 if metric in LOWER_IS_BETTER else d > 0
-                        p_better = (better.sum() + 0.5 * (d == 0).sum()) / n[0]
-                    else:
-                        p_better = math.nan
-                    ulow, uhigh = _welch_ci(x[~np.isnan(x)], y[~np.isnan(y)])
-                    out.append(
-                        (
-                            a,
-                            b,
-                            channel,
-                            metric,
-                            mean[0],
-                            std[0],
-                            low[0],
-                            high[0],
-                            int(n[0]),
-                            p_better,
-                            ulow,
-                            uhigh,
-                        )
+                x = A.loc[idx, metrics].to_numpy(dtype=float)
+                y = B.loc[idx, metrics].to_numpy(dtype=float)
+                d = x - y  # NaN where either is missing: left out of that metric's pair
+                mean, std, low, high, n = confidence_intervals(d)
+                with np.errstate(invalid="ignore"):
+                    better = np.where(lower, d < 0, d > 0).sum(axis=0)
+                    ties = (d == 0).sum(axis=0)
+                    p_better = np.where(n > 0, (better + 0.5 * ties) / np.maximum(n, 1), np.nan)
+                ulow, uhigh = _welch_ci(x, y)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "a": a,
+                            "b": b,
+                            "channel": channel,
+                            "metric": metrics,
+                            "mean": mean,
+                            "std": std,
+                            "ci_low": low,
+                            "ci_high": high,
+                            "n": n.astype(int),
+                            "p_better": p_better,
+                            "unpaired_ci_low": ulow,
+                            "unpaired_ci_high": uhigh,
+                        }
                     )
-    return pd.DataFrame(out, columns=list(DIFFERENCE_COLUMNS))
+                )
+    if not frames:
+        return pd.DataFrame(columns=list(DIFFERENCE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(DIFFERENCE_COLUMNS)]
 
 
 def margin_bridge(summary: pd.DataFrame, channel: str = "total") -> pd.DataFrame:

@@ -212,3 +212,26 @@ def test_margin_bridge_adds_up_and_cost_fit_recovers_fixed_cost(make_scenario):
     # pairing on common random numbers narrows the interval of the difference
     row = _total(cmp.differences, "leads")
     assert row.ci_high - row.ci_low <= row.unpaired_ci_high - row.unpaired_ci_low
+
+
+def test_differences_of_a_single_replication_are_nan_and_silent():
+    import warnings
+
+    from channelsim.comparison import paired_differences
+
+    reps = pd.DataFrame(
+        {
+            "strategy": ["a", "b"],
+            "replication": [0, 0],
+            "channel": ["total", "total"],
+            "sales": [10.0, 7.0],
+            "cost_per_sale": [np.nan, 3.0],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "degrees of freedom" warnings must not leak
+        diff = paired_differences(reps, ["a", "b"]).set_index("metric")
+    assert diff.loc["sales", "mean"] == 3.0 and diff.loc["sales", "n"] == 1
+    assert np.isnan(diff.loc["sales", "ci_low"]) and np.isnan(diff.loc["sales", "unpaired_ci_low"])
+    assert diff.loc["sales", "p_better"] == 1.0
+    assert diff.loc["cost_per_sale", "n"] == 0 and np.isnan(diff.loc["cost_per_sale", "p_better"])
