@@ -23,10 +23,16 @@ def _channel(months: int = 3, slots: int = 1, cycle: float = 10.0):
     chan = Channel(env, 0, ledger, lambda: cycle, Terms(win_rate=0.0), [1.0])
     if slots:
         chan.add_seller(Seller(slots))
-    for m in range(months):
+    for m in range(months - 1):
         ev = env.timeout((m + 1) * MONTH)
         ev.callbacks.append(lambda _ev, m=m: chan.close_month(m, (m + 1) * MONTH))
     return env, ledger, chan
+
+
+def _run(env, chan, months: int = 3) -> None:
+    """Run to the horizon and close the last month, as the World does."""
+    env.run(until=months * MONTH)
+    chan.close_month(months - 1, months * MONTH)
 
 
 def _arrive_at(env, chan, t: float, patience: float) -> None:
@@ -46,7 +52,7 @@ def test_deadlines_book_losses_in_the_month_they_fall():
     _arrive_at(env, chan, 25.0, 1e6)  # served at day 30 (still month 0) after 5 days
     _arrive_at(env, chan, 28.0, MONTH - 20.0)  # deadline day 38.4 (month 1): lost in month 1
     _arrive_at(env, chan, 29.0, 1e6)  # served at day 40 (month 1) after 11 days
-    env.run()
+    _run(env, chan)
     assert ledger.lost_leads[0] == [2.0, 1.0, 0.0]
     assert ledger.served[0] == [4.0, 1.0, 0.0]
     assert ledger.wait_days[0] == [29.0, 11.0, 0.0]
@@ -56,7 +62,7 @@ def test_deadlines_book_losses_in_the_month_they_fall():
 def test_a_lead_that_waits_past_the_month_end_is_open_at_the_close():
     env, ledger, chan = _channel(slots=0)
     _arrive_at(env, chan, MONTH - 1.0, 2.0)  # deadline one day into month 1
-    env.run()
+    _run(env, chan)
     assert ledger.open_deals[0] == [1.0, 0.0, 0.0]
     assert ledger.lost_leads[0] == [0.0, 1.0, 0.0]
 
@@ -90,7 +96,7 @@ def test_every_lead_is_sold_lost_or_open(arrivals, slots):
     env, ledger, chan = _channel(slots=slots, cycle=7.0)
     for t, patience in arrivals:
         _arrive_at(env, chan, t, patience)
-    env.run()
+    _run(env, chan)
     leads = sum(ledger.leads[0])
     ended = sum(ledger.lost_leads[0]) + sum(ledger.lost_deals[0]) + ledger.open_deals[0][2]
     assert leads == len(arrivals) == ended
