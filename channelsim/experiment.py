@@ -25,6 +25,7 @@ from channelsim.metrics import (
     monthly_metrics,
     summary_metrics,
 )
+from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
 from channelsim.results import RunResult
 from channelsim.scenario import Scenario
@@ -40,6 +41,7 @@ class Task:
     strategy: str
     replication: int
     demand_scale: float = 1.0
+    trace: bool = False
 
 
 @dataclass
@@ -52,13 +54,17 @@ class TaskResult:
     channels: list[str]
     monthly: dict[str, dict[str, np.ndarray]]
     summary: dict[str, dict[str, float]]
+    trace: list[list] | None = None
 
 
 def run_task(task: Task) -> TaskResult:
     """Simulate one replication of one strategy and compute its metrics."""
     mode, scenario = task.scenario.resolve_strategy(task.strategy)
     check_strategy(scenario, mode, task.strategy)
-    world = World(scenario, mode, task.replication, task.strategy, task.demand_scale)
+    tracer = None
+    if task.trace:
+        tracer = Tracer([s.name for s in scenario.demand.segments] or ["all"])
+    world = World(scenario, mode, task.replication, task.strategy, task.demand_scale, tracer)
     raw = world.run()
     programs = raw.channels[1:]
     meta = scenario.scenario
@@ -71,6 +77,7 @@ def run_task(task: Task) -> TaskResult:
         summary=summary_metrics(
             raw.arrays, programs, meta.discount_rate, scenario.targets.sales_per_month
         ),
+        trace=raw.trace,
     )
 
 
@@ -129,6 +136,20 @@ def _summary_frame(results: Sequence[TaskResult]) -> tuple[pd.DataFrame, pd.Data
     return reps, summary
 
 
+def _trace_frame(results: Sequence[TaskResult]) -> pd.DataFrame | None:
+    """The per-lead trace of every task, or None when the run was not traced."""
+    traced = [r for r in results if r.trace is not None]
+    if not traced:
+        return None
+    frames = []
+    for r in traced:
+        frame = pd.DataFrame(r.trace, columns=list(TRACE_COLUMNS))
+        frame.insert(0, "replication", r.replication)
+        frame.insert(0, "strategy", r.strategy)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _monthly_frame(results: Sequence[TaskResult]) -> pd.DataFrame:
     frames = []
     for r in results:
@@ -182,6 +203,7 @@ def build_run_result(
         summary=summary,
         monthly=_monthly_frame(results),
         replications=reps,
+        trace=_trace_frame(results),
         meta={
             "channelsim_version": __version__,
             "seed": scenario.scenario.seed,
@@ -201,6 +223,7 @@ def simulate(
     jobs: int | None = 1,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    trace: bool = False,
 ) -> RunResult:
     """Simulate one or more strategies of a scenario over its replications.
 
@@ -212,13 +235,15 @@ def simulate(
         jobs: worker processes (1: in this process; None: all cores). Ignored with ``executor``.
         executor: where to run (see :mod:`channelsim.executors`).
         progress: called as ``progress(done, total)`` after each replication.
+        trace: also keep the per-lead trace (``RunResult.trace``, one row per lead; its memory
+            grows with the leads, so keep it for small runs).
 
     Returns:
         A :class:`RunResult` with ``summary``, ``monthly`` and ``replications`` tables.
     """
     scenario, strategies = prepare(scenario, strategies, replications, seed)
     n = scenario.scenario.replications
-    tasks = [Task(scenario, s, r) for s in strategies for r in range(n)]
+    tasks = [Task(scenario, s, r, trace=trace) for s in strategies for r in range(n)]
     started = time.perf_counter()
     results = run_tasks(tasks, executor or make_executor(jobs), progress)
     return build_run_result(scenario, strategies, results, started)

@@ -8,11 +8,14 @@
     summary.json             the same numbers nested strategy -> channel -> metric, plus "meta"
     monthly.csv              strategy, replication, month, channel, one column per monthly metric
     run.json                 when the folder was written and how long the run took
+    trace.csv                only with ``--trace``: one row per lead (strategy, replication and
+                             the columns of channelsim.model.trace.TRACE_COLUMNS)
 
-The first four files are reproducible: the same scenario, seed and version give the same bytes,
-whatever the machine or the number of worker processes (floats are written with a fixed format,
-JSON keys in a fixed order, and no clock time goes into them). ``run.json`` is the only file that
-records the date and the run time, so it is the only one that differs between two identical runs.
+Every file but ``run.json`` is reproducible: the same scenario, seed and version give the same
+bytes, whatever the machine or the number of worker processes (floats are written with a fixed
+format, JSON keys in a fixed order, and no clock time goes into them). ``run.json`` is the only
+file that records the date and the run time, so it is the only one that differs between two
+identical runs.
 
 The folder is replaced atomically: everything is written into a hidden sibling folder first, then
 swapped in with renames, so an interrupted write leaves the previous complete folder (or, if the
@@ -48,6 +51,7 @@ SUMMARY_JSON = "summary.json"
 MONTHLY_CSV = "monthly.csv"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
+TRACE_CSV = "trace.csv"
 
 REPRODUCIBLE_FILES: tuple[str, ...] = (RESOLVED_SCENARIO, SUMMARY_CSV, SUMMARY_JSON, MONTHLY_CSV)
 # differences.csv, plots/*.png and report.html are reproducible too (same bytes for the same run)
@@ -144,6 +148,8 @@ def write_files(result: RunResult, folder: Path) -> None:
     _write_text(folder / SUMMARY_JSON, summary_json_text(result))
     _write_text(folder / MONTHLY_CSV, _csv(result.monthly))
     _write_text(folder / RUN_JSON, run_json_text(result))
+    if result.trace is not None:
+        _write_text(folder / TRACE_CSV, _csv(result.trace))
 
 
 def resolved_scenario_text(result: RunResult) -> str:

@@ -24,6 +24,9 @@ class RunResult:
         replications: one row per (strategy, replication, channel), a column per summary metric
             (the per-replication values behind ``summary``; paired comparisons start here).
         meta: version, seed, replication count and run time.
+        trace: the opt-in per-lead trace (``simulate(..., trace=True)``): one row per lead with
+            ``strategy``, ``replication`` and :data:`channelsim.model.trace.TRACE_COLUMNS`;
+            None when not traced.
     """
 
     scenario: Scenario
@@ -32,6 +35,7 @@ class RunResult:
     monthly: pd.DataFrame
     replications: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    trace: pd.DataFrame | None = None
 
     def metric(self, metric: str, channel: str = "total") -> pd.DataFrame:
         """Summary rows of one metric for one channel, a row per strategy."""

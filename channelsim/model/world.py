@@ -22,6 +22,7 @@ from channelsim.model.direct import YEAR, BudgetPolicy, DemandPolicy, PlanPolicy
 from channelsim.model.ledger import MONTH, Ledger
 from channelsim.model.partners import PartnerNetwork
 from channelsim.model.selling import Channel, Lead, Terms
+from channelsim.model.trace import TracedChannel, Tracer
 from channelsim.randomness import Streams
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class ReplicationResult:
     replication: int
     arrays: dict[str, np.ndarray]
     channels: list[str]
+    trace: list[list] | None = None  # per-lead records, when traced (TRACE_COLUMNS)
 
 
 # -- routing of company leads ------------------------------------------------------------------
@@ -169,6 +171,7 @@ class World:
         strategy: the strategy's name (recorded in the result).
         demand_scale: multiplies company demand (elasticity reruns); up to 1.1 keeps the same
             candidate leads, so the rerun shares its random numbers with the base run.
+        tracer: records every lead (the opt-in per-lead trace, :mod:`channelsim.model.trace`).
     """
 
     def __init__(
@@ -178,6 +181,7 @@ class World:
         replication: int,
         strategy: str | None = None,
         demand_scale: float = 1.0,
+        tracer: Tracer | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -191,6 +195,14 @@ class World:
         self.env = env = simpy.Environment()
         programs = sc.partners
         self.channel_names = ["direct", *[p.name for p in programs]]
+        self.tracer = tracer
+
+        def channel(index: int, *args) -> Channel:
+            if tracer is None:
+                return Channel(env, index, ledger, *args)
+            name = self.channel_names[index]
+            return TracedChannel(env, index, ledger, *args, tracer=tracer, name=name)
+
         self.ledger = ledger = Ledger(len(self.channel_names), self.months)
 
         segments = sc.demand.segments
@@ -223,10 +235,8 @@ class World:
         unit_cost = sc.product.unit_cost
 
         # direct channel and sales force
-        self.direct = Channel(
-            env,
+        self.direct = channel(
             0,
-            ledger,
             d.sales_cycle_days.sampler(streams("direct:cycle")),
             Terms(
                 win_rate=d.win_rate,
@@ -283,10 +293,8 @@ class World:
         self.networks: list[PartnerNetwork] = []
         for i, p in enumerate(programs, start=1):
             prefix = f"partner:{p.name}:"
-            chan = Channel(
-                env,
+            chan = channel(
                 i,
-                ledger,
                 p.sales_cycle_days.sampler(streams(prefix + "cycle")),
                 Terms(
                     win_rate=p.win_rate,
@@ -368,7 +376,16 @@ class World:
             sourced[int(env.now / MONTH)] += 1
             chan.arrive(Lead(env.now, seg, value, size, u), patience)
 
-        return new_lead
+        tracer = self.tracer
+        if tracer is None:
+            return new_lead
+
+        def new_traced_lead() -> None:
+            tracer.source = "partner"
+            new_lead()
+            tracer.source = "company"
+
+        return new_traced_lead
 
     def _channels(self) -> list[Channel]:
         return [self.direct, *self.program_channels]
@@ -454,4 +471,5 @@ class World:
             replication=self.replication,
             arrays=self.ledger.to_arrays(),
             channels=list(self.channel_names),
+            trace=None if self.tracer is None else self.tracer.rows(),
         )

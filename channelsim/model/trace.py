@@ -1,0 +1,139 @@
+"""The opt-in per-lead trace: one row per lead, saying where it went and how it ended.
+
+Tracing is for looking inside a run (teaching, debugging a scenario), not for production sweeps:
+it keeps a record per lead, so its memory grows with the leads traced, which the model itself
+never does. It costs nothing when off, because it lives in a subclass: a traced World builds
+:class:`TracedChannel` objects, which record each step and then do exactly what
+:class:`~channelsim.model.selling.Channel` does, so a traced run has the same numbers as an
+untraced one (tested).
+
+Columns of a trace (``TRACE_COLUMNS``): ``lead`` (arrival order in the replication), ``source``
+(``company`` or ``partner`` for leads a program's partners brought in), ``segment``, ``channel``
+(where it was sold to or waited), ``value`` (the deal's list value), ``arrival_day``,
+``start_day`` and ``wait_days`` (empty if it never reached a seller), ``end_day`` (when it was
+won, lost or gave up; empty if still open at the horizon), ``outcome`` (``sale``, ``lost_deal``,
+``reneged`` or ``open``) and ``disruptions`` (times its seller left mid-cycle).
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from channelsim.model.selling import WAITING, Channel, Lead, Seller
+
+TRACE_COLUMNS = (
+    "lead",
+    "source",
+    "segment",
+    "channel",
+    "value",
+    "arrival_day",
+    "start_day",
+    "wait_days",
+    "end_day",
+    "outcome",
+    "disruptions",
+)
+"""Columns of the per-lead trace, in order."""
+
+# positions in a record (a list, updated as the lead moves on)
+_ID, _SOURCE, _SEG, _CHANNEL, _VALUE, _ARRIVAL, _START, _WAIT, _END, _OUTCOME, _DISRUPT = range(11)
+
+
+class Tracer:
+    """Collects the records of one replication.
+
+    Args:
+        segments: segment names by index (``["all"]`` when the scenario has none).
+    """
+
+    def __init__(self, segments: list[str]) -> None:
+        self.segments = segments
+        self.source = "company"  # set by the World around the arrival of a partner's lead
+        self._open: dict[Lead, list] = {}
+        self._done: list[list] = []
+        self._next_id = 0
+
+    def arrived(self, lead: Lead, channel: str) -> None:
+        """A lead entered ``channel``."""
+        self._open[lead] = [
+            self._next_id,
+            self.source,
+            self.segments[lead.seg],
+            channel,
+            lead.value,
+            lead.arrival,
+            math.nan,
+            math.nan,
+            math.nan,
+            "open",
+            0,
+        ]
+        self._next_id += 1
+
+    def started(self, lead: Lead, now: float) -> None:
+        """A seller took the lead for the first time."""
+        rec = self._open[lead]
+        rec[_START] = now
+        rec[_WAIT] = now - lead.arrival
+
+    def ended(self, lead: Lead, now: float, outcome: str) -> None:
+        """The lead's story ended: a sale, a lost deal, or it gave up waiting."""
+        rec = self._open.pop(lead)
+        rec[_END] = now
+        rec[_OUTCOME] = outcome
+        self._done.append(rec)
+
+    def disrupted(self, lead: Lead) -> None:
+        """The lead's seller left mid-cycle; it went back to the queue."""
+        self._open[lead][_DISRUPT] += 1
+
+    def rows(self) -> list[list]:
+        """Every record (ended ones, then the open ones), in arrival order."""
+        rows = self._done + list(self._open.values())
+        rows.sort(key=lambda r: r[_ID])
+        return rows
+
+
+class TracedChannel(Channel):
+    """A :class:`Channel` that reports every step of every lead to a :class:`Tracer`."""
+
+    def __init__(self, *args, tracer: Tracer, name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracer = tracer
+        self.name = name
+
+    def arrive(self, lead: Lead, patience: float) -> None:  # noqa: D102 - as Channel
+        self.tracer.arrived(lead, self.name)
+        super().arrive(lead, patience)
+
+    def _start(self, lead: Lead, now: float) -> None:
+        if not lead.served:
+            self.tracer.started(lead, now)
+        super()._start(lead, now)
+
+    def _on_finish(self, ev: simpy.Event) -> None:
+        lead: Lead = ev.value
+        if lead.ev is ev:
+            won = lead.u < self._win[lead.seg] * lead.prod
+            self.tracer.ended(lead, self.env.now, "sale" if won else "lost_deal")
+        super()._on_finish(ev)
+
+    def expire(self, now: float) -> None:  # noqa: D102 - as Channel
+        heap = self._deadlines
+        due = [0]  # walk the heap from its root, only into entries that are due
+        while due:
+            i = due.pop()
+            if i < len(heap) and heap[i][0] <= now:
+                deadline, _, lead = heap[i]
+                if lead.state == WAITING and not lead.served:
+                    self.tracer.ended(lead, deadline, "reneged")
+                due += (2 * i + 1, 2 * i + 2)
+        super().expire(now)
+
+    def remove_seller(self, seller: Seller) -> int:  # noqa: D102 - as Channel
+        for lead in seller.deals:
+            self.tracer.disrupted(lead)
+        return super().remove_seller(seller)
