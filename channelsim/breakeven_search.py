@@ -53,7 +53,7 @@ from channelsim.scenario import Scenario
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["BreakevenResult", "breakeven", "channel_names", "find_crossing"]
+__all__ = ["BreakevenResult", "breakeven", "channel_names", "evaluation_budget", "find_crossing"]
 
 BREAKEVEN_JSON = "breakeven.json"
 METHOD = (
@@ -61,6 +61,34 @@ METHOD = (
     "(scan, then brentq; bisection for whole numbers); 95% interval: where the Student t "
     "interval of the paired difference contains zero"
 )
+
+
+XTOL_SHARE = 1e-3
+"""brentq's tolerance on the break-even and the ends of its interval, a share of the range."""
+
+
+def evaluation_budget(low: float, high: float, scan: int, integer: bool = False) -> int:
+    """The most parameter values :func:`breakeven` evaluates, for the event budget.
+
+    The ``scan`` values, then three root searches (the break-even and the two ends of its
+    interval), each budgeted at the halvings bisection needs across the whole range, down to
+    :data:`XTOL_SHARE` of it (to 1 for whole numbers), plus one value (the root itself, or the
+    neighbour of a whole-number root). Bisection on whole numbers stays within it; brentq falls
+    back to bisection when interpolation makes slow progress and usually needs far fewer steps
+    (``tests/test_budget.py`` checks it on noisy curves), but its worst case is more: an upper
+    estimate, not a proof.
+
+    Args:
+        low: lower end of the range.
+        high: upper end of the range.
+        scan: values scanned first.
+        integer: the key takes whole numbers (bisection on integers).
+
+    Returns:
+        The number of evaluations (each runs both strategies and every replication).
+    """
+    width = max(math.floor(high) - math.ceil(low), 1) if integer else 1 / XTOL_SHARE
+    return scan + 3 * math.ceil(math.log2(width)) + 1
 
 
 def channel_names(scenario: Scenario) -> list[str]:
@@ -577,7 +605,7 @@ def _solve(
             ci_high_i = float(start)
         return value, ci_low_i, ci_high_i, side
 
-    xtol = (high - low) * 1e-3
+    xtol = (high - low) * XTOL_SHARE
     value = left if left == right else float(brentq(mean, left, right, xtol=xtol))
     if not with_ci:
         return value, None, None, side

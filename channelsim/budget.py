@@ -4,9 +4,9 @@ A scenario typo (``leads_per_month = 3e9`` for ``3e3``, ``horizon_months = 600``
 replications) would otherwise start a simulation that runs for days or fills memory with a
 month's leads. :func:`estimate_events` computes an upper estimate of the simulation events from
 the scenario's settings alone, without simulating; :func:`check_budget` refuses a run whose
-estimate exceeds the budget, saying how big it is and how to proceed. The command line
-(``run``, ``compare``) checks it; ``--force`` skips the check. The Python API does not: a
-notebook may run what it likes.
+estimate exceeds the budget, saying how big it is and how to proceed. Every simulating verb of
+the command line checks it (``run``, ``compare``, ``sweep``, ``breakeven``, ``sensitivity``);
+``--force`` skips the check. The Python API does not: a notebook may run what it likes.
 
 What counts, per replication and strategy:
 
@@ -15,20 +15,26 @@ What counts, per replication and strategy:
 * partner-sourced leads: each month at most ``min(max_partners, initial + recruit_per_month x
   activation_rate x months so far)`` active partners, each bringing ``sourced_leads_per_month``
   (churn and onboarding delays only lower it);
-* :data:`EVENTS_PER_LEAD` events per lead (arrival, start of the sales cycle, its end, a
-  patience timer), plus the bookkeeping events that do not depend on leads (recruiting draws,
-  hiring reviews, requisitions, initial sellers, month ends).
+* :data:`EVENTS_PER_LEAD` per lead, a unit of work that bounds the events one lead causes
+  from above, plus the bookkeeping events that do not depend on leads (recruiting draws, hiring
+  reviews, requisitions, initial sellers, month ends).
+
+The planners' verbs simulate many points (:class:`Plan`): the estimate of a point is the one
+above with the point's parameter values; :func:`estimate_plan` says how the points add up.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from channelsim.errors import Problem, UsageError
+from channelsim.errors import Problem, ScenarioError, UsageError
 from channelsim.model.ledger import MONTH
 from channelsim.scenario import Scenario
 
@@ -36,10 +42,17 @@ __all__ = [
     "DEFAULT_BUDGET",
     "EVENTS_PER_LEAD",
     "EVENTS_PER_SECOND",
+    "MAX_PROBES",
     "Estimate",
+    "Plan",
+    "breakeven_plan",
     "check_budget",
+    "check_plan",
     "estimate_events",
+    "estimate_plan",
     "expected_company_leads",
+    "sensitivity_plan",
+    "sweep_plan",
 ]
 
 DEFAULT_BUDGET = 200_000_000
@@ -47,7 +60,12 @@ DEFAULT_BUDGET = 200_000_000
 some 11 minutes for one process at :data:`EVENTS_PER_SECOND`."""
 
 EVENTS_PER_LEAD = 4
-"""Simulation events counted per lead (arrival, cycle start and end, patience timer)."""
+"""Events counted per lead: a unit of work, an upper bound on the events one lead causes.
+
+A lead causes at most two: its arrival (leads that arrive before the next scheduled event share
+one callback) and the end of its sales cycle (it starts in the callback that finds it a slot);
+its patience deadline is settled from a heap, without an event. The count stays at 4, a
+conservative unit: :data:`EVENTS_PER_SECOND` is measured in it."""
 
 EVENTS_PER_SECOND = 300_000
 """Estimated events one process simulates per second, to turn an estimate into minutes.
@@ -59,6 +77,10 @@ Measured on a 2-vCPU cloud machine (Python 3.11): the shipped scenarios run at 2
 ELASTICITY_RUNS = 3
 """``compare`` reruns every strategy at 0.9x and 1.1x demand for the cost elasticity."""
 
+MAX_PROBES = 256
+"""Most scenarios a planner's estimate builds (about a millisecond each), see
+:func:`estimate_plan`."""
+
 _SUBSTEPS = 16
 _HUGE = 10**30
 
@@ -69,15 +91,18 @@ class Estimate:
 
     Attributes:
         events: estimated simulation events of the whole run.
-        company_leads: expected company leads of one replication (upper bound).
+        company_leads: expected company leads of one replication (upper bound; for a planner,
+            at its largest point).
         sourced_leads: partner-sourced leads of one replication (upper bound, hybrid strategy).
-        runs: replications x strategies x demand reruns.
+        runs: replications x strategies x demand reruns (x points for a planner).
+        points: parameter points simulated (1 for ``run`` and ``compare``).
     """
 
     events: int
     company_leads: float
     sourced_leads: float
     runs: int
+    points: int = 1
 
     def minutes(self, jobs: int = 1) -> float:
         """Estimated wall-clock minutes with ``jobs`` worker processes."""
@@ -258,19 +283,299 @@ def check_budget(
     Raises:
         UsageError: the estimate exceeds the budget and ``force`` is False.
     """
-    limit = DEFAULT_BUDGET if budget is None else budget
     est = _estimate(scenario, strategies, replications, elasticity)
+    _enforce(est, "run", file=file, budget=budget, jobs=jobs, force=force)
+    return est.events
+
+
+def _enforce(
+    est: Estimate, what: str, *, file: str | None, budget: int | None, jobs: int, force: bool
+) -> None:
+    """Raise the refusal when ``est`` exceeds the budget (unless ``force``)."""
+    limit = DEFAULT_BUDGET if budget is None else budget
     if force or est.events <= limit:
-        return est.events
+        return
     where = f"{jobs} processes" if jobs > 1 else "one process"
+    if est.points > 1:
+        size = (
+            f"up to about {_say(est.company_leads + est.sourced_leads)} leads per replication, "
+            f"{est.runs:,} replication runs at {est.points:,} points"
+        )
+        lower = "replications/horizon/leads/points"
+    else:
+        size = (
+            f"about {_say(est.company_leads + est.sourced_leads)} leads per replication, "
+            f"{est.runs:,} replication runs"
+        )
+        lower = "replications/horizon/leads"
     raise UsageError(
         Problem(
             file,
             "",
-            f"this run would simulate about {_say(est.events)} events "
-            f"({_say_minutes(est.minutes(jobs))} on this machine with {where}; about "
-            f"{_say(est.company_leads + est.sourced_leads)} leads per replication, "
-            f"{est.runs:,} replication runs); the limit is {_say(limit)}; use --force to run "
-            "it anyway or lower replications/horizon/leads",
+            f"this {what} would simulate about {_say(est.events)} events "
+            f"({_say_minutes(est.minutes(jobs))} on this machine with {where}; {size}); the "
+            f"limit is {_say(limit)}; use --force to run it anyway or lower {lower}",
         )
     )
+
+
+# --- the planners: sweep, breakeven, sensitivity ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parameter points a planner's command simulates, known before it starts.
+
+    Attributes:
+        what: the work in words, for the message: ``sweep``, ``break-even search``,
+            ``sensitivity analysis``.
+        axes: each varied key and the values it takes: the lowest and the highest of a number,
+            every value of anything else (text, lists).
+        evaluations: points simulated, each with every strategy and replication (for the
+            break-even search, the most it may need).
+        points: the points themselves, ``{key: value}`` (``{}`` is the scenario as it is), when
+            they are known before the command starts (sweep, tornado).
+    """
+
+    what: str
+    axes: Mapping[str, Sequence[Any]]
+    evaluations: int
+    points: Sequence[Mapping[str, Any]] | None = None
+
+
+def sweep_plan(
+    scenario: Scenario,
+    params: Iterable[Any] | Mapping[str, Any],
+    sampler: str = "grid",
+    samples: int | None = None,
+) -> Plan:
+    """The points of a parameter sweep, as :func:`channelsim.parameter_sweep.sweep` makes them.
+
+    Args:
+        scenario: the scenario with the command's seed applied (it seeds the samplers).
+        params: the ``--param`` strings (or anything ``sweep`` accepts).
+        sampler: ``grid``, ``lhs``, ``sobol`` or ``random``.
+        samples: points drawn by a sampler.
+
+    Returns:
+        The plan, every point included.
+
+    Raises:
+        UsageError: the sweep's own problems with the parameters (the sweep reports them too).
+    """
+    from channelsim.parameter_sweep import make_points
+    from channelsim.params import as_param_specs, check_param
+
+    specs = as_param_specs(params)
+    fields = {spec.key: check_param(scenario, spec) for spec in specs}
+    points = make_points(specs, fields, sampler, samples, scenario.scenario.seed)
+    return Plan("sweep", _axes(points), len(points), points)
+
+
+def breakeven_plan(scenario: Scenario, param: str, low: float, high: float, scan: int) -> Plan:
+    """The range of a break-even search and the most values it evaluates.
+
+    Args:
+        scenario: the base scenario.
+        param: the key varied.
+        low: lower end of the range.
+        high: upper end of the range.
+        scan: values scanned before root finding.
+
+    Returns:
+        The plan: ``param`` from ``low`` to ``high``, evaluated at most
+        :func:`channelsim.breakeven_search.evaluation_budget` times.
+
+    Raises:
+        UsageError: an empty range, an unknown or non-numeric key (the search reports them
+            too).
+    """
+    from channelsim.breakeven_search import evaluation_budget
+    from channelsim.params import ParamSpec, check_param
+
+    if not low < high:
+        raise UsageError(Problem(None, "--low/--high", "low must be below high"))
+    fs = check_param(scenario, ParamSpec(param, low=float(low), high=float(high)))
+    budget = evaluation_budget(low, high, scan, integer=fs.kind == "integer")
+    return Plan("break-even search", {param: [fs.convert(low), fs.convert(high)]}, budget)
+
+
+def sensitivity_plan(
+    scenario: Scenario,
+    strategy: str,
+    method: str = "tornado",
+    params: Iterable[Any] | Mapping[str, Any] | None = None,
+    spread: float | None = None,
+    samples: int | None = None,
+) -> Plan:
+    """The parameters of a sensitivity analysis and the points it simulates.
+
+    Args:
+        scenario: the base scenario.
+        strategy: the strategy analysed.
+        method: ``tornado`` or ``sobol``.
+        params: explicit ranges (``key=lo:hi``), else the scenario's or the default ones.
+        spread: relative half-width of default ranges.
+        samples: Sobol' base samples N.
+
+    Returns:
+        The plan: the box of the ranges; the tornado's points (the base, each parameter at
+        its low and its high end), the number of Sobol' points
+        (:func:`channelsim.sensitivity_analysis.evaluation_count`).
+
+    Raises:
+        UsageError: an unknown method, a sample size that is not a power of 2 or not for
+            Sobol', bad ranges (the analysis reports them too).
+    """
+    from channelsim.sensitivity_analysis import METHODS, evaluation_count, resolve_ranges
+
+    if method not in METHODS:
+        raise UsageError(Problem(None, "--method", f"unknown method {method!r}"))
+    if samples is not None and (method != "sobol" or samples < 2 or samples & (samples - 1)):
+        raise UsageError(Problem(None, "--samples", "is a power of 2, for --method sobol"))
+    ranges, _ = resolve_ranges(scenario, strategy, params, spread)
+    axes = {r.key: [r.low, r.high] for r in ranges}
+    points = None
+    if method == "tornado":
+        points = [{}, *({r.key: v} for r in ranges for v in (r.low, r.high))]
+    return Plan(
+        "sensitivity analysis", axes, evaluation_count(method, len(ranges), samples), points
+    )
+
+
+def _axes(points: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Each key's lowest and highest number, or every distinct value when not all are numbers."""
+    axes: dict[str, list[Any]] = {}
+    for key in points[0] if points else ():
+        values = list({json.dumps(p[key], sort_keys=True): p[key] for p in points}.values())
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            values = sorted({min(values), max(values)})
+        axes[key] = values
+    return axes
+
+
+def estimate_plan(
+    scenario: Scenario, plan: Plan, strategies: Sequence[str], replications: int
+) -> Estimate | None:
+    """Estimated simulation events of a planner's command.
+
+    The sum over the points of the estimate at each point when the points are known and no
+    more numerous than the corners of the box of :attr:`Plan.axes` (a grid of a few values,
+    a tornado). Otherwise the largest estimate at a corner times :attr:`Plan.evaluations`:
+    the estimate rises or falls monotonically with every number it reads (leads, growth,
+    horizon, recruits, headcounts, ...), so its largest value on the box is at a corner. Every
+    corner is tried when there are at most :data:`MAX_PROBES`; beyond that (many parameters),
+    a coordinate search: twice over the keys, each key takes the value with the largest
+    estimate, the others as set so far. It finds the largest corner when each key's more
+    expensive value does not depend on the others' (true of the numbers the estimate reads);
+    it may miss one where only a combination is expensive (a growth mode with a growth rate).
+    A sweep of 10,000 points over two keys thus costs 4 estimates, not 10,000.
+
+    Points or corners that are not valid scenarios are left out: the command refuses them
+    itself before it starts.
+
+    Args:
+        scenario: the base scenario (the command's replications and seed applied).
+        plan: the points.
+        strategies: strategies simulated at every point.
+        replications: replications of each strategy at every point.
+
+    Returns:
+        The estimate, or None when no point is a valid scenario.
+    """
+    corners = math.prod(len(values) for values in plan.axes.values())
+    points = plan.points
+    if points is not None and len(points) <= min(corners, MAX_PROBES):
+        found = [e for e in (_probe(scenario, p, strategies, replications) for p in points) if e]
+        if not found:
+            return None
+        events = sum(e.events for e in found)
+        largest = max(found, key=lambda e: e.events)
+    else:
+        largest = _largest_corner(scenario, plan.axes, strategies, replications, corners)
+        if largest is None:
+            return None
+        events = largest.events * plan.evaluations
+    n = max(1, plan.evaluations)
+    return Estimate(
+        int(min(_clamp(float(events)), _HUGE)),
+        largest.company_leads,
+        largest.sourced_leads,
+        largest.runs * n,
+        n,
+    )
+
+
+def check_plan(
+    scenario: Scenario,
+    plan: Plan,
+    strategies: Sequence[str],
+    replications: int,
+    *,
+    file: str | None = None,
+    budget: int | None = None,
+    jobs: int = 1,
+    force: bool = False,
+) -> int | None:
+    """Refuse a planner's command whose estimated events exceed the budget.
+
+    Args:
+        scenario: the base scenario (the command's replications and seed applied).
+        plan: the points it simulates (:func:`sweep_plan`, :func:`breakeven_plan`,
+            :func:`sensitivity_plan`).
+        strategies: strategies simulated at every point.
+        replications: replications of each strategy at every point.
+        file: the scenario file, named in the error.
+        budget: the limit (default: :data:`DEFAULT_BUDGET`).
+        jobs: worker processes, for the time estimate.
+        force: skip the check (the estimate is still returned).
+
+    Returns:
+        The estimated number of events (None when no point is a valid scenario).
+
+    Raises:
+        UsageError: the estimate exceeds the budget and ``force`` is False.
+    """
+    est = estimate_plan(scenario, plan, strategies, replications)
+    if est is not None:
+        _enforce(est, plan.what, file=file, budget=budget, jobs=jobs, force=force)
+    return None if est is None else est.events
+
+
+def _probe(
+    scenario: Scenario, values: Mapping[str, Any], strategies: Sequence[str], replications: int
+) -> Estimate | None:
+    """The estimate at one point (None: the point is not a valid scenario)."""
+    from channelsim.params import apply_values
+
+    try:
+        point = apply_values(scenario, values) if values else scenario
+        return _estimate(point, strategies, replications, False)
+    except ScenarioError:
+        return None
+
+
+def _largest_corner(
+    scenario: Scenario,
+    axes: Mapping[str, Sequence[Any]],
+    strategies: Sequence[str],
+    replications: int,
+    corners: int,
+) -> Estimate | None:
+    """The largest estimate at a corner of the box (see :func:`estimate_plan`)."""
+    if corners <= MAX_PROBES:
+        combos = itertools.product(*axes.values())
+        found = [
+            _probe(scenario, dict(zip(axes, c, strict=True)), strategies, replications)
+            for c in combos
+        ]
+        return max((e for e in found if e), key=lambda e: e.events, default=None)
+    corner: dict[str, Any] = {}
+    best: Estimate | None = None
+    for _ in range(2):
+        for key, values in axes.items():
+            for value in values:  # ties go to the later value: the high end of a range
+                e = _probe(scenario, {**corner, key: value}, strategies, replications)
+                if e is not None and (key not in corner or best is None or e.events >= best.events):
+                    corner[key], best = value, e
+    return best

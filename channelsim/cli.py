@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from channelsim.budget import Plan
     from channelsim.results import RunResult
     from channelsim.scenario import Scenario
 
@@ -460,6 +461,7 @@ def sweep(
     set_: SetOpt = None,
     metric: MetricOpt = "contribution",
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run strategies across a grid or sample of parameter values, saving points as they finish.
 
@@ -480,6 +482,18 @@ def sweep(
             )
         )
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sweep"
+    from channelsim.budget import sweep_plan
+
+    _check_plan_budget(
+        scn,
+        scenario,
+        lambda base: sweep_plan(base, param, sampler, samples),
+        names,
+        reps,
+        seed,
+        jobs=jobs,
+        force=force,
+    )
     from channelsim.parameter_sweep import SweepStopped
     from channelsim.parameter_sweep import sweep as run_sweep
 
@@ -620,6 +634,7 @@ def breakeven(
         ),
     ] = None,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Find the value of one parameter at which strategy A's metric equals strategy B's.
 
@@ -636,6 +651,18 @@ def breakeven(
 
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-breakeven"
     check_out_dir(Path(os.path.realpath(out_dir)))
+    from channelsim.budget import breakeven_plan
+
+    _check_plan_budget(
+        scn,
+        scenario,
+        lambda base: breakeven_plan(base, param, low, high, scan),
+        [a, b],
+        reps,
+        seed,
+        jobs=jobs,
+        force=force,
+    )
     from channelsim.breakeven_search import breakeven as find_breakeven
 
     with _ProgressBar(enabled=not quiet, label="break-even: runs") as progress:
@@ -727,6 +754,7 @@ def sensitivity(
         ),
     ] = None,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Which assumption moves the answer most: a tornado chart or Sobol' indices.
 
@@ -740,6 +768,18 @@ def sensitivity(
 
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
     check_out_dir(Path(os.path.realpath(out_dir)))
+    from channelsim.budget import sensitivity_plan
+
+    _check_plan_budget(
+        scn,
+        scenario,
+        lambda base: sensitivity_plan(base, name, method, param, spread, samples),
+        [name],
+        reps,
+        seed,
+        jobs=jobs,
+        force=force,
+    )
     from channelsim.sensitivity_analysis import sensitivity as analyse
 
     with _ProgressBar(enabled=not quiet, label=f"sensitivity ({method}): runs") as progress:
@@ -819,6 +859,47 @@ def _check_budget(
             file=str(path),
             jobs=jobs or os.cpu_count() or 1,
             force=force,
+        )
+    except ScenarioError as exc:
+        raise exc.in_file(str(path)) from None
+
+
+def _check_plan_budget(
+    scn: Scenario,
+    path: Path,
+    make_plan: Callable[[Scenario], Plan],
+    strategies: list[str] | None,
+    reps: int | None,
+    seed: int | None,
+    *,
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """Refuse a planner's command whose estimated size exceeds the event budget.
+
+    The plan is worked out from the scenario as the command will see it (its replications and
+    seed applied). A problem with it (a bad ``--param``, an unknown method, an empty range) is
+    left to the command, which reports it in its own words before any work starts. ``--force``
+    skips the check, and the work of planning.
+    """
+    if force:
+        return
+    from channelsim.budget import check_plan
+    from channelsim.experiment import prepare
+
+    try:
+        base, names = prepare(scn, strategies, reps, seed)
+        plan = make_plan(base)
+    except ScenarioError:
+        return
+    try:
+        check_plan(
+            base,
+            plan,
+            names,
+            base.scenario.replications,
+            file=str(path),
+            jobs=jobs or os.cpu_count() or 1,
         )
     except ScenarioError as exc:
         raise exc.in_file(str(path)) from None

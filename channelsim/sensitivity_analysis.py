@@ -63,6 +63,7 @@ __all__ = [
     "ParamRange",
     "SensitivityResult",
     "default_ranges",
+    "evaluation_count",
     "sensitivity",
 ]
 
@@ -94,7 +95,27 @@ DEFAULT_PARTNER_FIELDS: tuple[str, ...] = (
 """Keys of every partner program (``partners.<name>.<key>``) varied by default."""
 
 DEFAULT_SPREAD = 0.2
+DEFAULT_SOBOL_SAMPLES = 64
 SENSITIVITY_CSV = "sensitivity.csv"
+
+
+def evaluation_count(method: str, parameters: int, samples: int | None = None) -> int:
+    """Points :func:`sensitivity` simulates, each with every replication.
+
+    Args:
+        method: ``tornado`` or ``sobol``.
+        parameters: the parameters varied.
+        samples: Sobol' base samples N (default 64).
+
+    Returns:
+        tornado: the base and each parameter at its low and its high end, ``1 + 2 x
+        parameters``; sobol: Saltelli's ``N x (parameters + 2)`` (first-order and total
+        indices; second-order ones, not computed, would take ``N x (2 x parameters + 2)``).
+    """
+    if method == "tornado":
+        return 1 + 2 * parameters
+    n = DEFAULT_SOBOL_SAMPLES if samples is None else samples
+    return n * (parameters + 2)
 
 
 @dataclass(frozen=True)
@@ -388,7 +409,7 @@ def sensitivity(
             values += [{r.key: r.low}, {r.key: r.high}]
         sample_rows = None
     else:
-        samples = 64 if samples is None else samples
+        samples = DEFAULT_SOBOL_SAMPLES if samples is None else samples
         if samples < 2 or samples & (samples - 1):
             raise UsageError(
                 Problem(

@@ -550,6 +550,26 @@ def test_help_without_arguments(capsys) -> None:
     assert "run" in out and "validate" in out and "schema" in out
 
 
+SIMULATING_VERBS = ("run", "compare", "sweep", "breakeven", "sensitivity")
+
+
+def test_every_simulating_verb_takes_force_with_the_same_help(capsys) -> None:
+    import typer
+
+    from channelsim.cli import app
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    helps = set()
+    for verb in SIMULATING_VERBS:
+        (force,) = [p for p in commands[verb].params if "--force" in p.opts]
+        assert force.is_flag and force.default is False, verb
+        helps.add(force.help)
+    assert len(helps) == 1 and "event budget" in helps.pop()
+    for verb in SIMULATING_VERBS:
+        code, out, _ = _run(capsys, verb, "--help")
+        assert code == 0 and "--force" in out, verb
+
+
 # --- the table's cells ----------------------------------------------------------------------
 
 
