@@ -54,6 +54,7 @@ __all__ = [
     "DIST_CLASSES",
     "KIND_DEFAULTS",
     "KIND_FIELDS",
+    "MAX_AMOUNT",
     "PARTNER_KINDS",
     "VALIDATION_RULES",
     "Brand",
@@ -115,6 +116,17 @@ Number = Annotated[float, BeforeValidator(_reject_bool)]
 
 Count = Annotated[int, BeforeValidator(_reject_bool)]
 """A whole number."""
+
+MAX_AMOUNT = 1e12
+"""Largest currency amount a key may hold: a trillion per item (a price, a salary, a fee).
+
+Money is summed in floats: with amounts this size, the totals of millions of sales over the
+longest horizon stay far inside float range (a price of 1e308 would make every result inf)."""
+
+Money = Annotated[float, Field(le=MAX_AMOUNT), BeforeValidator(_reject_bool)]
+"""A currency amount, at most :data:`MAX_AMOUNT` (each field sets its lower bound).
+
+The bound comes before the validator so that the JSON Schema states it as ``maximum``."""
 
 PositiveNumber = Annotated[float, BeforeValidator(_reject_bool), Field(gt=0)]
 NonNegativeCount = Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)]
@@ -196,15 +208,17 @@ class Targets(_Table):
 class Product(_Table):
     """What is sold: price, cost and deal-size noise."""
 
-    price: Number = Field(1000.0, gt=0, description="List price of one sale (currency per sale).")
-    unit_cost: Number = Field(
+    price: Money = Field(1000.0, gt=0, description="List price of one sale (currency per sale).")
+    unit_cost: Money = Field(
         0.0, ge=0, description="Cost of goods or delivery of one sale (currency per sale)."
     )
     deal_size_cv: Number = Field(
         0.0,
         ge=0,
+        le=10,
         description="Coefficient of variation (sd / mean, unitless) of lognormal noise on each "
-        "deal's value; 0 = every deal at list price times its segment's deal_size.",
+        "deal's value; 0 = every deal at list price times its segment's deal_size (at most 10: "
+        "beyond it a handful of deals would hold nearly all the value).",
     )
 
 
@@ -216,7 +230,7 @@ class Segment(_Table):
         gt=0, le=1, description="Share 0..1 of company leads in this segment; shares sum to 1."
     )
     deal_size: Number = Field(
-        1.0, gt=0, description="Deal value as a multiple of the list price (factor)."
+        1.0, gt=0, le=1e6, description="Deal value as a multiple of the list price (factor)."
     )
     win_rate_factor: Number = Field(
         1.0, ge=0, description="Multiplies every channel's win rate for this segment (factor)."
@@ -224,7 +238,7 @@ class Segment(_Table):
     channel: Literal["any", "direct", "partners"] = Field(
         "any",
         description='Channel the segment is sold through under routing policy "segment" '
-        '("any" = routed like policy "overflow").',
+        '("any" = by the share rule: a draw against routing.direct_share).',
     )
 
 
@@ -459,28 +473,28 @@ class Direct(_Table):
         description="Rate at which reps leave, a year (exponential tenure; 0.30 = 30% a year); "
         "default: about 30% annual rep attrition (HBR via retorio.com; 28% in DePaul 2011).",
     )
-    salary_annual: Number = Field(
+    salary_annual: Money = Field(
         90_000.0, ge=0, description="Salary of one rep (currency a year), paid monthly."
     )
     commission_rate: Number = Field(
         0.10, ge=0, le=1, description="Rep commission (share 0..1 of the revenue won)."
     )
-    recruiting_cost_per_hire: Number = Field(
+    recruiting_cost_per_hire: Money = Field(
         20_000.0, ge=0, description="Recruiting cost of one hire (currency per hire)."
     )
-    onboarding_cost_per_hire: Number = Field(
+    onboarding_cost_per_hire: Money = Field(
         10_000.0, ge=0, description="Onboarding and training cost of one hire (currency per hire)."
     )
     manager_span: Count = Field(
         8, ge=1, description="Reps per sales manager (reps); managers = ceil(reps / span)."
     )
-    manager_salary_annual: Number = Field(
+    manager_salary_annual: Money = Field(
         160_000.0,
         ge=0,
         description="Salary of one sales manager (currency a year); default: Kotler's "
         "break-even example (a sales manager at 160k a year).",
     )
-    fixed_cost_per_month: Number = Field(
+    fixed_cost_per_month: Money = Field(
         0.0,
         ge=0,
         description="Other fixed cost of the sales team: tools, offices (currency per month).",
@@ -491,7 +505,7 @@ class Direct(_Table):
         le=1,
         description="Share 0..1 of direct sales without a bad customer experience.",
     )
-    escalation_cost: Number = Field(
+    escalation_cost: Money = Field(
         500.0, ge=0, description="Cost of fixing one bad experience of a direct sale (currency)."
     )
     message_control: Number = Field(
@@ -744,7 +758,7 @@ class PartnerProgram(_Table):
         ge=0,
         le=1,
     )
-    bounty: Number = _by_kind(
+    bounty: Money = _by_kind(
         "bounty", "Fixed amount paid to the partner per sale (currency per sale).", ge=0
     )
     discount: Number = _by_kind(
@@ -765,11 +779,12 @@ class PartnerProgram(_Table):
         "deal_size_factor",
         "Deal value of the partner's sales as a multiple of the company's (factor).",
         gt=0,
+        le=1e3,
     )
-    onboarding_cost: Number = _by_kind(
+    onboarding_cost: Money = _by_kind(
         "onboarding_cost", "Cost of onboarding one recruit (currency per recruit).", ge=0
     )
-    mdf_per_active_partner_month: Number = _by_kind(
+    mdf_per_active_partner_month: Money = _by_kind(
         "mdf_per_active_partner_month",
         "Market development funds (currency per active partner per month).",
         ge=0,
@@ -781,10 +796,10 @@ class PartnerProgram(_Table):
         "range (achieveunite.com).",
         ge=1,
     )
-    manager_salary_annual: Number = _by_kind(
+    manager_salary_annual: Money = _by_kind(
         "manager_salary_annual", "Salary of one partner manager (currency a year).", ge=0
     )
-    fixed_cost_per_month: Number = _by_kind(
+    fixed_cost_per_month: Money = _by_kind(
         "fixed_cost_per_month",
         "Fixed cost of running the program: portal, network subscription (currency per month).",
         ge=0,
@@ -795,7 +810,7 @@ class PartnerProgram(_Table):
         ge=0,
         le=1,
     )
-    escalation_cost: Number = _by_kind(
+    escalation_cost: Money = _by_kind(
         "escalation_cost",
         "Cost to the company of fixing one bad experience of a partner sale (currency).",
         ge=0,
@@ -1440,8 +1455,13 @@ def _num(x: Any) -> str:
             return "nan"
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
-        if x.is_integer() and abs(x) < 1e15:
+        if x.is_integer() and abs(x) < 1e12:
             return str(int(x))
+        if abs(x) >= 1e12:  # 1e+12 rather than 1000000000000: the fewest digits that give x
+            for digits in range(17):
+                text = f"{x:.{digits}e}"
+                if float(text) == x:
+                    return text
         return repr(x)
     return str(x)
 

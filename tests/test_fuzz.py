@@ -2,9 +2,10 @@
 
 Mutations start from the shipped scenarios' text (delete, duplicate or swap lines, flip
 characters, replace values with wrong types or extreme numbers: 1e308, -0.0, inf, nan, huge
-horizons and rates) and are fed to the loader in-process (it must return a Scenario or raise
-ScenarioError, nothing else) and to the command line (``validate`` and ``run``: exit code 0 or
-2, never 1, no traceback, in bounded time). A seeded generator keeps every failure
+horizons and rates) and are fed to the loader in-process (it must return a Scenario, whose
+amounts of money are at most ``MAX_AMOUNT``, or raise ScenarioError, nothing else) and to the
+command line (``validate`` and ``run``: exit code 0 or 2, never 1, no traceback, in bounded
+time; money beyond the bound is exit 2). A seeded generator keeps every failure
 reproducible: the failing text is in the assertion message.
 """
 
@@ -26,7 +27,16 @@ from channelsim import budget
 from channelsim.cli import main
 from channelsim.errors import ScenarioError
 from channelsim.experiment import simulate
-from channelsim.scenario import Scenario, load_scenario, loads_scenario
+from channelsim.scenario import (
+    MAX_AMOUNT,
+    Direct,
+    PartnerProgram,
+    Scenario,
+    flat_fields,
+    load_scenario,
+    loads_scenario,
+)
+from channelsim.units import CURRENCY_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "scenarios").glob("*.toml"))]
@@ -111,6 +121,24 @@ def mutate(text: str, rng: random.Random) -> str:
     return "\n".join(lines) + rng.choice(["", "\n"])
 
 
+MONEY_KEYS = frozenset(f.name for f in flat_fields() if "(currency" in f.description)
+
+
+def _amounts(data: object) -> list[tuple[str, float]]:
+    """Every amount of money in resolved scenario data, by key."""
+    found: list[tuple[str, float]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in MONEY_KEYS and isinstance(value, int | float):
+                found.append((key, value))
+            else:
+                found += _amounts(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += _amounts(item)
+    return found
+
+
 def _load_or_refuse(text: str) -> Scenario | None:
     """The loader's contract: a Scenario, or ScenarioError with readable problems."""
     try:
@@ -123,6 +151,8 @@ def _load_or_refuse(text: str) -> Scenario | None:
         return None
     except Exception as exc:  # noqa: BLE001 - the point: nothing else may escape
         raise AssertionError(f"{type(exc).__name__}: {exc}\n--- input ---\n{text}") from exc
+    for key, value in _amounts(scenario.to_toml_dict()):
+        assert value <= MAX_AMOUNT, (key, value, text)  # money that loads cannot overflow
     return scenario
 
 
@@ -255,6 +285,21 @@ REFUSED = {
     "nan price": (["product.price=nan"], "product.price: must be a finite number, got nan"),
     "inf win rate": (["direct.win_rate=inf"], "direct.win_rate: must be a finite number"),
     "-0.0 price": (["product.price=-0.0"], "product.price: must be greater than 0"),
+    # money that would overflow: every amount is at most a trillion
+    "price 1e308": (["product.price=1e308"],
+                    "product.price: must be greater than 0 and at most 1e+12, got 1e+308"),
+    "salary 1e308": (["direct.salary_annual=1e308"],
+                     "direct.salary_annual: must be between 0 and 1e+12, got 1e+308"),
+    "bounty 1e308": (["partners.VARs.bounty=1e308"],
+                     "partners.VARs.bounty: must be between 0 and 1e+12, got 1e+308"),
+    "fixed cost 2^64": (["partners.VARs.fixed_cost_per_month=18446744073709551616"],
+                        "partners.VARs.fixed_cost_per_month: must be between 0 and 1e+12"),
+    "unit cost just above a trillion": (["product.unit_cost=1000000000001"],
+                                        "product.unit_cost: must be between 0 and 1e+12"),
+    "deal size cv 1e308": (["product.deal_size_cv=1e308"],
+                           "product.deal_size_cv: must be between 0 and 10, got 1e+308"),
+    "partner deal size 1e308": (["partners.VARs.deal_size_factor=1e308"],
+                                "partners.VARs.deal_size_factor: must be"),
     "string leads": (['demand.leads_per_month="many"'], "demand.leads_per_month: expected a"),
     # regressions: these crashed the model (exit 1) before the schema refused them
     "infinite direct sales cycle": (["direct.sales_cycle_days=inf"],
@@ -289,13 +334,12 @@ def test_hostile_values_are_refused_quickly(tmp_path, case):
     assert not (tmp_path / "o").exists()
 
 
-# Accepted and simulated: extreme but valid values give numbers (possibly inf or NaN money),
-# never an exception.
+# Accepted and simulated: extreme but valid values give numbers, never an exception.
 SIMULATED = {
-    "price 1e308": ["product.price=1e308"],
-    "deal size cv 1e308": ["product.deal_size_cv=1e308"],
-    "salary 1e308": ["direct.salary_annual=1e308"],
-    "bounty 1e308": ["partners.VARs.bounty=1e308"],
+    "price 1e12, the most": ["product.price=1e12"],
+    "deal size cv 10, the most": ["product.deal_size_cv=10"],
+    "salary 1e12": ["direct.salary_annual=1e12"],
+    "bounty 1e12": ["partners.VARs.bounty=1e12"],
     "sales cycle 1e-320": ["direct.sales_cycle_days=1e-320"],
     "sales cycle 1e308 (little demand)": ["direct.sales_cycle_days=1e308",
                                           "demand.leads_per_month=1"],
@@ -366,9 +410,25 @@ def test_fixed_model_bugs_exit_cleanly(tmp_path, case):
     assert code in (0, 2), err
 
 
-@pytest.mark.parametrize("case", ["price 1e308", "deal size cv 1e308", "sales cycle 1e-320"])
+def test_every_amount_of_money_at_its_bound_gives_finite_money():
+    """A trillion per item leaves the sums of a run far inside float range."""
+    amounts = {f.name for f in flat_fields() if "(currency" in f.description}
+    sets = [f"product.{k}={MAX_AMOUNT}" for k in ("price", "unit_cost")]
+    sets += [f"direct.{k}={MAX_AMOUNT}" for k in amounts if k in Direct.model_fields]
+    sets += [f"partners.VARs.{k}={MAX_AMOUNT}" for k in amounts if k in PartnerProgram.model_fields]
+    assert len(sets) == len([f for f in flat_fields() if "(currency" in f.description])
+    scenario = loads_scenario(SMALL, sets)
+    result = simulate(scenario, "hybrid", replications=1)
+    money = result.summary[result.summary.metric.isin(CURRENCY_METRICS)]
+    assert not money.empty and not money["mean"].abs().eq(math.inf).any(), money
+
+
+@pytest.mark.parametrize(
+    "case", ["price 1e12, the most", "deal size cv 10, the most", "sales cycle 1e-320"]
+)
 def test_extreme_values_through_the_whole_command(tmp_path, case):
-    """Overflowing money and degenerate cycles still give a complete output folder."""
+    """Money at its bound, the widest deal-size noise and degenerate cycles still give a
+    complete output folder."""
     path = tmp_path / "s.toml"
     path.write_text(SMALL, encoding="utf-8")
     out = tmp_path / "o"

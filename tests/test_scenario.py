@@ -18,6 +18,7 @@ from channelsim.errors import Problem, ScenarioError, UsageError
 from channelsim.scenario import (
     KIND_DEFAULTS,
     KIND_FIELDS,
+    MAX_AMOUNT,
     PARTNER_KINDS,
     PartnerProgram,
     Scenario,
@@ -272,7 +273,12 @@ ERROR_CASES = [
     ("[direct]\nwin_rate = nan\n", None, "direct.win_rate", "must be a finite number, got nan"),
     ("[direct]\nsalary_annual = inf\n", None, "direct.salary_annual", "finite number, got inf"),
     ("[direct]\nmanager_span = 0\n", None, "direct.manager_span", "must be at least 1, got 0"),
-    ("[product]\nprice = 0\n", None, "product.price", "must be greater than 0, got 0"),
+    (
+        "[product]\nprice = 0\n",
+        None,
+        "product.price",
+        "must be greater than 0 and at most 1e+12, got 0",
+    ),
     (
         '[direct]\nsales_cycle_days = {dist = "weibull", mean = 3}\n',
         None,
@@ -423,6 +429,36 @@ def test_cross_field_rules(tmp_path, text, path, fragment) -> None:
     assert any(p.path == path and fragment in p.message for p in problems), [
         str(p) for p in problems
     ]
+
+
+def test_a_price_that_would_overflow_is_refused_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario("[product]\nprice = 1e308\n", file="big.toml")
+    (problem,) = info.value.problems
+    assert problem.path == "product.price"
+    assert str(problem) == (
+        "error: big.toml: product.price: must be greater than 0 and at most 1e+12, got 1e+308"
+    )
+    # the same bound on every amount of money, in files, --set and partner programs
+    problems = problems_of(
+        '[[partners]]\nname = "VARs"\nkind = "reseller"\nbounty = 2e12\n',
+        tmp_path,
+        ["direct.salary_annual=1e13", "product.unit_cost=18446744073709551616"],
+    )
+    assert {str(p).split(": ", 2)[2] for p in problems} == {
+        "partners.VARs.bounty: must be between 0 and 1e+12, got 2e+12",
+        "direct.salary_annual: must be between 0 and 1e+12, got 1e+13",
+        "product.unit_cost: must be between 0 and 1e+12, got 18446744073709551616",
+    }
+    assert loads_scenario("", [f"product.price={MAX_AMOUNT}"]).product.price == 1e12
+
+
+def test_every_amount_of_money_has_the_documented_bound() -> None:
+    money = [f for f in flat_fields() if "(currency" in f.description]
+    assert len(money) >= 14  # prices, costs, salaries, fees, bounties, MDF, escalations
+    for doc in money:
+        assert doc.constraints.endswith(" 1e+12"), (doc.key, doc.constraints)
+    assert MAX_AMOUNT == 1e12
 
 
 def test_linear_decline_within_horizon_is_fine() -> None:
@@ -654,3 +690,4 @@ def test_json_schema_is_plain_json_for_editors() -> None:
     assert partner["required"] == ["name", "kind"]
     assert partner["properties"]["commission_rate"]["defaultByKind"]["affiliate"] == 0.30
     assert schema["$defs"]["Direct"]["properties"]["win_rate"]["maximum"] == 1
+    assert schema["$defs"]["Product"]["properties"]["price"]["maximum"] == MAX_AMOUNT

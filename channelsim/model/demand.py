@@ -57,7 +57,8 @@ class DemandSpec:
             if l0 <= 0:
                 return 0.0 * t
             c = self.ceiling if self.ceiling is not None else l0
-            return c / (1.0 + (c / l0 - 1.0) * np.exp(-g * t))
+            with np.errstate(over="ignore"):  # exp overflows to inf: the rate is then 0
+                return c / (1.0 + (c / l0 - 1.0) * np.exp(-g * t))
         if self.growth == "bass":
             p, q, m = self.innovation, self.imitation, self.market_size
             e = np.exp(-(p + q) * t)
