@@ -161,15 +161,32 @@ def run(
     seed: SeedOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
-    jobs: JobsOpt = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: all cores; results do not depend on it).",
+            show_default=False,
+        ),
+    ] = None,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Also write trace.csv: one row per lead (where it went, when, how it ended). "
+            "Its size grows with the leads: pair it with --reps 1 on big scenarios.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Simulate one strategy of a scenario and write its output folder.
 
     The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
-    summary.json, monthly.csv and run.json (date and run time). A summary table with 95%
-    confidence intervals is printed.
+    summary.json, monthly.csv and run.json (date and run time), and trace.csv with --trace. A
+    summary table with 95% confidence intervals is printed.
     """
     scn = _load(scenario, set_)
     name = _check_strategy_name(scn, scenario, strategy)
@@ -183,7 +200,15 @@ def run(
 
     with _ProgressBar(enabled=not quiet, label=f"{name}: replications") as progress:
         try:
-            result = simulate(scn, name, replications=reps, seed=seed, jobs=jobs, progress=progress)
+            result = simulate(
+                scn,
+                name,
+                replications=reps,
+                seed=seed,
+                jobs=jobs,
+                progress=progress,
+                trace=trace,
+            )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
     result.save(out_dir)
@@ -194,9 +219,10 @@ def run(
     console = _stdout_console()
     for table in summary_tables(result):
         console.print(table)
+    traced = ", trace.csv" if trace else ""
     console.print(
         f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
-        "monthly.csv; run.json has the date and run time)",
+        f"monthly.csv{traced}; run.json has the date and run time)",
         markup=False,
     )
 

@@ -277,6 +277,23 @@ def test_run_writes_the_output_folder(user_run) -> None:
     assert not [p for p in (cwd / "out").iterdir() if p.name.startswith(".")]
 
 
+def test_only_a_traced_run_writes_the_per_lead_trace(user_run, tmp_path: Path) -> None:
+    import pandas as pd
+
+    cwd, res = user_run
+    assert not (cwd / "out" / "small" / "trace.csv").exists()
+    (tmp_path / "small.toml").write_text(scenario_text())
+    proc = _start(["run", "small.toml", "--trace", "--reps", "2", "--out", "t"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "trace.csv" in out
+    trace = pd.read_csv(tmp_path / "t" / "trace.csv")
+    summary = pd.read_csv(tmp_path / "t" / "summary.csv")
+    total = summary[(summary.channel == "total") & (summary.metric == "leads")]["mean"].iloc[0]
+    assert len(trace) == total * 2  # every lead of both replications, one row each
+    assert set(trace.outcome) <= {"sale", "lost_deal", "reneged", "open"}
+
+
 def test_run_prints_a_summary_table(user_run) -> None:
     cwd, res = user_run
     text = res.stdout
