@@ -57,22 +57,23 @@ __all__ = [
 
 DEFAULT_BUDGET = 200_000_000
 """Most events a command-line run may simulate without ``--force``: about 50 million leads,
-some 11 minutes for one process at :data:`EVENTS_PER_SECOND`."""
+some 7 minutes for one process at :data:`EVENTS_PER_SECOND`."""
 
 EVENTS_PER_LEAD = 4
 """Events counted per lead: a unit of work, an upper bound on the events one lead causes.
 
-A lead causes at most two: its arrival (leads that arrive before the next scheduled event share
-one callback) and the end of its sales cycle (it starts in the callback that finds it a slot);
-its patience deadline is settled from a heap, without an event. The count stays at 4, a
-conservative unit: :data:`EVENTS_PER_SECOND` is measured in it."""
+A lead causes at most two (and one more sales cycle each time its seller leaves mid-cycle): its
+arrival (leads that arrive before the next scheduled event share one callback) and the end of
+its sales cycle (it starts in the callback that finds it a slot); its patience deadline is
+settled from a heap, without an event. The count stays at 4, a conservative unit:
+:data:`EVENTS_PER_SECOND` is measured in it."""
 
-EVENTS_PER_SECOND = 300_000
+EVENTS_PER_SECOND = 450_000
 """Estimated events one process simulates per second, to turn an estimate into minutes.
 
-Measured on a 2-vCPU cloud machine (Python 3.11): the shipped scenarios run at 250,000 to
-550,000 estimated events a second (median about 450,000); a tenfold-demand version of
-``saas_midmarket`` at 270,000 to 330,000; large runs are the ones the estimate is for."""
+Measured on a 2-vCPU cloud machine (Python 3.11, 2026-11-27): the shipped scenarios run at
+300,000 to 670,000 estimated events a second (median about 500,000), their tenfold-demand
+versions, the large runs the estimate is for, at 490,000 to 1,000,000."""
 
 ELASTICITY_RUNS = 3
 """``compare`` reruns every strategy at 0.9x and 1.1x demand for the cost elasticity."""
