@@ -8,8 +8,10 @@ Sections (each printed as it finishes and saved to the JSON file):
 - scaling: one replication at 10k, 100k and 1M leads, each in a fresh process: time and peak
   resident memory (time should grow linearly, memory stay flat);
 - compare: wall time of ``compare`` on scenarios/saas_midmarket.toml (20 replications, every
-  strategy, elasticity reruns) on all cores;
-- parallel: the same comparison with 1 and 2 worker processes, and the speed-up.
+  strategy, elasticity reruns) on all cores: the Python call, and the analyst's command
+  ``channelsim compare`` (which also writes the tables, six plots and the report);
+- sweep: a 50-point sweep of the same scenario (the resellers' discount, hybrid strategy, 20
+  replications per point) with 1 and with 2 worker processes: wall times and the speed-up.
 """
 
 from __future__ import annotations
@@ -89,12 +91,50 @@ def scaling(sizes: list[int]) -> list[dict]:
     return out
 
 
+SAAS = ROOT / "scenarios" / "saas_midmarket.toml"
+
+
 def compare_time(reps: int, jobs: int | None) -> float:
     from channelsim import compare, load_scenario
 
-    scenario = load_scenario(ROOT / "scenarios" / "saas_midmarket.toml")
+    scenario = load_scenario(SAAS)
     started = time.perf_counter()
     compare(scenario, replications=reps, jobs=jobs)
+    return time.perf_counter() - started
+
+
+def compare_command_time(reps: int) -> float:
+    """Wall time of the analyst's command, in a fresh process, report included."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "channelsim", "compare", str(SAAS), "--reps", str(reps)]
+            + ["--out", str(Path(tmp) / "saas")],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return time.perf_counter() - started
+
+
+SWEEP_PARAM = "partners.VARs.discount=0.15:0.45:{points}"
+"""What the benchmark sweeps: the resellers' discount, the hybrid strategy's main lever."""
+
+
+def sweep_time(points: int, reps: int, jobs: int) -> float:
+    from channelsim import load_scenario, sweep
+
+    scenario = load_scenario(SAAS)
+    started = time.perf_counter()
+    sweep(
+        scenario,
+        [SWEEP_PARAM.format(points=points)],
+        strategies="hybrid",
+        replications=reps,
+        jobs=jobs,
+    )
     return time.perf_counter() - started
 
 
@@ -117,18 +157,23 @@ def main() -> None:
         "replications": reps,
         "jobs": os.cpu_count(),
         "seconds": compare_time(reps, None),
+        "command_seconds": compare_command_time(reps),
     }
     print("compare:", results["compare"], flush=True)
 
-    one = compare_time(reps, 1)
-    two = compare_time(reps, 2)
-    results["parallel"] = {
+    points = 4 if quick else 50
+    two = sweep_time(points, reps, 2)
+    one = sweep_time(points, reps, 1)
+    results["sweep"] = {
+        "points": points,
         "replications": reps,
-        "seconds_1_worker": one,
+        "strategy": "hybrid",
+        "param": SWEEP_PARAM.format(points=points),
         "seconds_2_workers": two,
+        "seconds_1_worker": one,
         "speedup": one / two,
     }
-    print("parallel:", results["parallel"], flush=True)
+    print("sweep:", results["sweep"], flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
