@@ -110,8 +110,14 @@ OutOpt = Annotated[
     ),
 ]
 JobsOpt = Annotated[
-    int,
-    typer.Option("--jobs", "-j", min=1, help="Worker processes (results do not depend on it)."),
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes (default: all cores; results do not depend on it).",
+        show_default=False,
+    ),
 ]
 QuietOpt = Annotated[
     bool,
@@ -161,16 +167,7 @@ def run(
     seed: SeedOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Worker processes (default: all cores; results do not depend on it).",
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     trace: Annotated[
         bool,
         typer.Option(
@@ -244,16 +241,7 @@ def compare(
     seed: SeedOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Worker processes (default: all cores; results do not depend on it).",
-            show_default=False,
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     no_elasticity: Annotated[
         bool,
         typer.Option(
