@@ -188,6 +188,10 @@ def _dedupe(values: list[Any]) -> list[Any]:
     return out
 
 
+MAX_POINTS = 1_000_000
+"""Most points a sweep may have (each point is at least one replication of every strategy)."""
+
+
 def make_points(
     specs: Sequence[ParamSpec],
     fields: Mapping[str, FieldSpec],
@@ -216,7 +220,8 @@ def make_points(
 
     Raises:
         UsageError: unknown sampler, missing or bad ``--samples``, a grid range without n,
-            a sampler range with n, a Sobol' sample size that is not a power of 2.
+            a sampler range with n, a Sobol' sample size that is not a power of 2, more than
+            :data:`MAX_POINTS` points.
     """
     if sampler not in SAMPLERS:
         import difflib
@@ -237,6 +242,16 @@ def make_points(
         if samples is not None:
             raise UsageError(
                 Problem(None, "--samples", "is for --sampler lhs, sobol or random, not grid")
+            )
+        size = math.prod(len(s.values) if s.values is not None else (s.n or 1) for s in specs)
+        if size > MAX_POINTS:  # checked before building anything: a typo must not hang
+            raise UsageError(
+                Problem(
+                    None,
+                    "--param",
+                    f"this grid has {size:,} points, more than {MAX_POINTS:,}; use fewer values, "
+                    "or a sampler (--sampler lhs --samples N)",
+                )
             )
         axes = []
         for spec in specs:
@@ -262,6 +277,10 @@ def make_points(
         raise UsageError(Problem(None, "--samples", f"--sampler {sampler} needs --samples N"))
     if samples < 1:
         raise UsageError(Problem(None, "--samples", f"must be at least 1, got {samples}"))
+    if samples > MAX_POINTS:
+        raise UsageError(
+            Problem(None, "--samples", f"must be at most {MAX_POINTS:,}, got {samples:,}")
+        )
     if sampler == "sobol" and samples & (samples - 1):
         raise UsageError(
             Problem(

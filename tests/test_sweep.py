@@ -349,6 +349,16 @@ def test_failing_points_are_recorded_and_retried(small, tmp_path, monkeypatch, c
         (["-p", "demand.leads_per_month=1,2", "--jobs", "2", "--dask", "local"], "not both"),
         (["-p", "demand.leads_per_month=1,2", "--resume"], "no sweep folder to resume"),
         ([], "give at least one parameter"),
+        # a typo in n must be refused before a single point is built, not hang
+        (["-p", "demand.leads_per_month=10:60:100000000"], "this grid has 100,000,000 points"),
+        (
+            ["-p", "demand.leads_per_month=10:60:2000", "-p", "direct.win_rate=0.1:0.9:1000"],
+            "this grid has 2,000,000 points",
+        ),
+        (
+            ["-p", "demand.leads_per_month=10:60", "--sampler", "lhs", "--samples", "10000000"],
+            "must be at most 1,000,000",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(small, tmp_path, capsys, args, message):
