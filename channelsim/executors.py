@@ -50,20 +50,67 @@ class ProcessExecutor:
             yield from SerialExecutor().map_unordered(fn, tasks)
             return
         with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-            pending: dict[Any, int] = {}
-            queue = iter(enumerate(tasks))
-            for i, task in queue:
-                pending[pool.submit(fn, task)] = i
-                if len(pending) >= 2 * self.jobs:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = pending.pop(fut)
-                    yield i, fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending[pool.submit(fn, nxt[1])] = nxt[0]
+            yield from _map_on_pool(pool, 2 * self.jobs, fn, tasks)
+
+
+def _map_on_pool(
+    pool: ProcessPoolExecutor, in_flight: int, fn: Callable[[Any], Any], tasks: Sequence[Any]
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, fn(task))`` as the pool finishes them, at most ``in_flight`` submitted.
+
+    Tasks are submitted in order, so an interruption loses only the ones that were running;
+    those still waiting are cancelled when the caller stops iterating.
+    """
+    pending: dict[Any, int] = {}
+    queue = iter(enumerate(tasks))
+    try:
+        for i, task in queue:
+            pending[pool.submit(fn, task)] = i
+            if len(pending) >= in_flight:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                yield i, fut.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[pool.submit(fn, nxt[1])] = nxt[0]
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+class PooledProcessExecutor(ProcessExecutor):
+    """A :class:`ProcessExecutor` whose worker pool lives until :meth:`close`.
+
+    A break-even search or a resumed sweep calls ``map_unordered`` many times (one batch per
+    evaluation); one pool for all of them saves starting worker processes for each batch.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        super().__init__(jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as workers finish, at most ``2 x jobs`` in flight."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        yield from _map_on_pool(self._pool, 2 * self.jobs, fn, tasks)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> PooledProcessExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def make_executor(jobs: int | None) -> Executor:

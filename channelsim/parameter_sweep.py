@@ -41,7 +41,6 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,13 @@ import pandas as pd
 
 from channelsim import __version__
 from channelsim.errors import Problem, UsageError
-from channelsim.executors import DaskExecutor, Executor, ProcessExecutor, make_executor
+from channelsim.executors import (
+    DaskExecutor,
+    Executor,
+    PooledProcessExecutor,
+    ProcessExecutor,
+    make_executor,
+)
 from channelsim.experiment import Progress, Task, prepare, run_task
 from channelsim.metrics import SUMMARY_METRICS, confidence_intervals
 from channelsim.output import FLOAT_FORMAT
@@ -457,56 +462,6 @@ def open_executor(
         return
     with PooledProcessExecutor(executor.jobs) as pooled:
         yield pooled
-
-
-class PooledProcessExecutor(ProcessExecutor):
-    """A :class:`ProcessExecutor` whose worker pool lives until :meth:`close`.
-
-    A break-even search or a resumed sweep calls ``map_unordered`` many times (one batch per
-    evaluation); one pool for all of them saves starting worker processes for each batch.
-    """
-
-    def __init__(self, jobs: int | None = None) -> None:
-        super().__init__(jobs)
-        self._pool: ProcessPoolExecutor | None = None
-
-    def map_unordered(
-        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
-    ) -> Iterator[tuple[int, Any]]:
-        """Yield ``(index, fn(task))`` as workers finish, at most ``2 x jobs`` in flight."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        pool = self._pool
-        pending: dict[Any, int] = {}
-        queue = iter(enumerate(tasks))
-        try:
-            for i, task in queue:
-                pending[pool.submit(fn, task)] = i
-                if len(pending) >= 2 * self.jobs:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = pending.pop(fut)
-                    yield i, fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending[pool.submit(fn, nxt[1])] = nxt[0]
-        finally:
-            for fut in pending:
-                fut.cancel()
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> PooledProcessExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --------------------------------------------------------------------------------------------
