@@ -446,9 +446,7 @@ def _little_lead_queue(effort: Effort) -> _Plan:
         diffs, lq, lw = [], [], []
         days = (sc.scenario.horizon_months - w) * MONTH
         for a in results:
-            in_system = float(a["open_deals"][0, w:].mean())  # month-end snapshots
-            busy = _after_warmup(a, "busy_slot_days", 0, w) / days  # time-average busy slots
-            queue = in_system - busy
+            queue = _after_warmup(a, "waiting_lead_days", 0, w) / days  # time-average queue
             arrival_rate = _after_warmup(a, "leads", 0, w) / days
             wait = _after_warmup(a, "wait_days", 0, w) / _after_warmup(a, "served", 0, w)
             lq.append(queue)
@@ -468,10 +466,10 @@ def _little_lead_queue(effort: Effort) -> _Plan:
                 formula="L_q = lambda W_q (any queue discipline, any distributions)",
                 details="lognormal cycles: M/G/c has no closed form for the wait, so two "
                 "measurements of the same run are compared, per replication. L_q (mean number "
-                "of leads waiting): the ledger has no queue-length integral, so it is the mean "
-                "of the month-end leads in the channel (`open_deals`: waiting or being sold) "
-                "minus the time-average busy slots (`busy_slot_days` / days); lambda: leads / "
-                "days; W_q: `mean_wait_days`; all after the warm-up.",
+                "of leads waiting): the time integral of the queue (`waiting_lead_days`) / "
+                "days; lambda: leads / days; W_q: `mean_wait_days` (wait of the leads that "
+                "reached a rep); all after the warm-up. The two differ only by the leads "
+                "that straddle the ends of the measured window.",
             )
         ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,10 @@ def test_deadlines_book_losses_in_the_month_they_fall():
     assert ledger.served[0] == [4.0, 1.0, 0.0]
     assert ledger.wait_days[0] == [29.0, 11.0, 0.0]
     assert chan.n_waiting == 0
+    # the queue's time integral: every queued lead's wait, split at the month end
+    first = 5 + 8 + 10 + 16 + 5 + (MONTH - 28) + (MONTH - 29)
+    second = (28 + MONTH - 20 - MONTH) + (40 - MONTH)
+    assert ledger.waiting_lead_days[0] == pytest.approx([first, second, 0.0], abs=1e-9)
 
 
 def test_a_lead_that_waits_past_the_month_end_is_open_at_the_close():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from channelsim import load_scenario, simulate
+from channelsim.model.ledger import MONTH
 from channelsim.model.trace import TRACE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +85,26 @@ def test_trace_is_the_same_bytes_whatever_the_workers(tmp_path, scenario):
     data = (one / "trace.csv").read_bytes()
     assert data == (two / "trace.csv").read_bytes()
     assert data.startswith(b"strategy,replication,lead,source,segment,channel,")
+
+
+def test_the_waiting_integral_is_the_sum_of_every_queued_lead_s_wait(scenario):
+    """``waiting_lead_days`` (time integral of the queue, kept without an event per lead) equals
+    the waits of the trace, lead by lead, including leads that gave up or still wait at the end.
+
+    Without attrition or churn no deal is disrupted, so each lead waits at most once."""
+    calm = scenario.with_overrides({"direct.attrition_annual": 0, "partners.VARs.churn_annual": 0})
+    result = simulate(calm, ["direct", "indirect"], trace=True)
+    t = result.trace
+    assert t.disruptions.sum() == 0
+    horizon = calm.scenario.horizon_months * MONTH
+    queued = t[t.wait_days.isna() | (t.wait_days > 0)]
+    left = queued.start_day.fillna(queued.end_day).fillna(horizon)  # served, gave up, or open
+    waits = (
+        (left - queued.arrival_day)
+        .groupby([queued.strategy, queued.replication, queued.channel])
+        .sum()
+    )
+    ledger = result.replications.set_index(["strategy", "replication", "channel"])
+    assert len(waits) >= 4
+    for key, total in waits.items():
+        assert ledger.loc[key, "waiting_lead_days"] == pytest.approx(total, rel=1e-9), key

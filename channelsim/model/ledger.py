@@ -42,6 +42,7 @@ FLOW_FIELDS: tuple[str, ...] = (
     # queueing
     "wait_days",
     "served",
+    "waiting_lead_days",
     "slot_days",
     "busy_slot_days",
     # sellers

@@ -153,6 +153,7 @@ class Channel:
         self._escalations = row("escalations", i)
         self._controlled = row("controlled_sales", i)
         self._wait_days = row("wait_days", i)
+        self._waiting_row = row("waiting_lead_days", i)
         self._served = row("served", i)
         self._slot_row = row("slot_days", i)
         self._busy_row = row("busy_slot_days", i)
@@ -162,6 +163,8 @@ class Channel:
         self._arrivals_booked = 0
         self._n_served = 0  # leads that reached a seller this month
         self._wait_sum = 0.0  # and the days they waited
+        self._queue_area = 0.0  # integral of the number of leads waiting (lead-days)
+        self._queue_t = 0.0  # when n_waiting last changed (or the integral was last brought up)
         self._timeout = env.timeout  # bound once: the hot path schedules one Timeout per sale
         self._finish_cb = self._on_finish
 
@@ -185,6 +188,11 @@ class Channel:
         self._arrivals_booked = self.arrivals
         self._served[month] += self._n_served
         self._wait_days[month] += self._wait_sum
+        self._queue_area += self.n_waiting * (now - self._queue_t)  # (expire brought it to now)
+        self._queue_t = now
+        # (the deadlines' corrections may leave -1e-15 where no one waited: not a negative count)
+        self._waiting_row[month] += max(self._queue_area, 0.0)
+        self._queue_area = 0.0
         self._n_served = 0
         self._wait_sum = 0.0
 
@@ -209,6 +217,8 @@ class Channel:
         self.free_slots -= seller.free
         disrupted = len(seller.deals)
         if disrupted:
+            self._queue_area += self.n_waiting * (now - self._queue_t)
+            self._queue_t = now
             self.busy -= disrupted
             for lead in seller.deals:
                 lead.ev = None
@@ -234,6 +244,8 @@ class Channel:
             return
         lead.state = WAITING
         self.queue.append(lead)
+        self._queue_area += self.n_waiting * (now - self._queue_t)
+        self._queue_t = now
         self.n_waiting += 1
         if patience < math.inf:
             self._seq += 1
@@ -243,11 +255,16 @@ class Channel:
         """Settle every patience deadline up to ``now``: those leads reneged at their deadline."""
         deadlines = self._deadlines
         lost = self._lost_leads
+        # bring the waiting integral to now, then take back the time each reneged lead was
+        # counted after its deadline (deadlines are settled late, never before their month)
+        self._queue_area += self.n_waiting * (now - self._queue_t)
+        self._queue_t = now
         while deadlines and deadlines[0][0] <= now:
             deadline, _, lead = heappop(deadlines)
             if lead.state == WAITING and not lead.served:
                 lead.state = DONE
                 self.n_waiting -= 1
+                self._queue_area -= now - deadline
                 lost[int(deadline / MONTH)] += 1
         if len(self.queue) > 2 * self.n_waiting + 64:
             self.queue = deque(q for q in self.queue if q.state == WAITING)
@@ -260,6 +277,8 @@ class Channel:
         deadlines = self._deadlines
         if deadlines and deadlines[0][0] <= now:
             self.expire(now)
+        self._queue_area += self.n_waiting * (now - self._queue_t)
+        self._queue_t = now
         queue = self.queue
         while self.free_slots and self.n_waiting:
             lead = queue.popleft()
