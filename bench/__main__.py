@@ -9,7 +9,8 @@ Sections (each printed as it finishes and saved to the JSON file):
   resident memory (time should grow linearly, memory stay flat);
 - compare: wall time of ``compare`` on scenarios/saas_midmarket.toml (20 replications, every
   strategy, elasticity reruns) on all cores: the Python call, and the analyst's command
-  ``channelsim compare`` (which also writes the tables, six plots and the report);
+  ``channelsim compare`` (which also writes the tables, six plots and the report); the median
+  of three runs of each, since a shared machine's speed drifts from minute to minute;
 - sweep: a 50-point sweep of the same scenario (the resellers' discount, hybrid strategy, 20
   replications per point) with 1 and with 2 worker processes: wall times and the speed-up.
 """
@@ -153,11 +154,17 @@ def main() -> None:
     results["scaling"] = scaling([2_000, 20_000] if quick else [10_000, 100_000, 1_000_000])
 
     reps = 2 if quick else 20
+    rounds = 1 if quick else 3  # this shared machine's speed drifts: report the median
+    api = [compare_time(reps, None) for _ in range(rounds)]
+    command = [compare_command_time(reps) for _ in range(rounds)]
     results["compare"] = {
         "replications": reps,
         "jobs": os.cpu_count(),
-        "seconds": compare_time(reps, None),
-        "command_seconds": compare_command_time(reps),
+        "rounds": rounds,
+        "seconds": statistics.median(api),
+        "seconds_all": api,
+        "command_seconds": statistics.median(command),
+        "command_seconds_all": command,
     }
     print("compare:", results["compare"], flush=True)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from channelsim.model.ledger import FIXED_COST_FIELDS, VARIABLE_COST_FIELDS
 
@@ -238,6 +238,7 @@ def confidence_intervals(
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(n > 1, (dev**2).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
         std = np.sqrt(var)
-        tq = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        # Student t quantile (what scipy.stats.t.ppf calls, without its import and checks)
+        tq = special.stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2)
         half = np.where(n > 1, tq * std / np.sqrt(safe_n), np.nan)
     return mean, std, mean - half, mean + half, n

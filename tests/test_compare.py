@@ -235,3 +235,26 @@ def test_differences_of_a_single_replication_are_nan_and_silent():
     assert np.isnan(diff.loc["sales", "ci_low"]) and np.isnan(diff.loc["sales", "unpaired_ci_low"])
     assert diff.loc["sales", "p_better"] == 1.0
     assert diff.loc["cost_per_sale", "n"] == 0 and np.isnan(diff.loc["cost_per_sale", "p_better"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1e4), st.floats(-1e7, 1e7)),
+        min_size=3,
+        max_size=60,
+    )
+)
+def test_cost_fit_is_scipy_s_least_squares(points):
+    from channelsim.comparison import _fit
+
+    x = np.array([p[0] for p in points])
+    y = np.array([p[1] for p in points])
+    if np.ptp(x) < 1e-3 * (1 + np.abs(x).max()):
+        return  # nearly vertical: no slope to compare
+    fixed, variable, r2 = _fit(x, y)
+    ref = stats.linregress(x, y)
+    scale = 1 + np.abs(y).max()
+    assert variable == pytest.approx(ref.slope, rel=1e-6, abs=1e-9 * scale)
+    assert fixed == pytest.approx(ref.intercept, rel=1e-6, abs=1e-6 * scale)
+    assert r2 == pytest.approx(ref.rvalue**2, abs=1e-9, nan_ok=True)
