@@ -241,7 +241,6 @@ def test_a_sensitivity_plan_counts_the_points_the_analysis_runs():
     assert result.points == plan.evaluations
     expected = sum(_events_at(sc, p, reps=1) for p in plan.points)
     assert budget.estimate_plan(sc, plan, ["hybrid"], 1).events == expected
-    pytest.importorskip("SALib")
     sobol = budget.sensitivity_plan(sc, "hybrid", "sobol", params[:1], samples=2)
     assert sobol.evaluations == evaluation_count("sobol", 1, 2) == 2 * (1 + 2)
     result = sensitivity(sc, method="sobol", params=params[:1], samples=2, replications=1)

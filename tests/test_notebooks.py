@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -92,7 +92,6 @@ def test_saved_with_outputs_of_a_clean_run(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_runs_top_to_bottom_on_a_clean_kernel(path: Path) -> None:
-    nbclient = pytest.importorskip("nbclient")
     nb = _read(path)
     for cell in _code_cells(nb):
         cell.outputs = []

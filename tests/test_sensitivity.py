@@ -23,7 +23,6 @@ def textbook_scenario() -> Scenario:
 
 @pytest.mark.slow
 def test_sobol_index_of_a_parameter_that_does_nothing_is_zero(textbook_scenario):
-    pytest.importorskip("SALib")
     res = sensitivity(
         textbook_scenario,
         metric="contribution",
