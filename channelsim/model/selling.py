@@ -251,6 +251,12 @@ class Channel:
             self._seq += 1
             heappush(self._deadlines, (now + patience, self._seq, lead))
 
+    def waiting(self, now: float) -> int:
+        """Leads waiting at ``now`` (passed deadlines settled first), for a router to weigh."""
+        if self.n_waiting:
+            self.expire(now)
+        return self.n_waiting
+
     def expire(self, now: float) -> None:
         """Settle every patience deadline up to ``now``: those leads reneged at their deadline."""
         deadlines = self._deadlines

@@ -77,18 +77,33 @@ class PartnerPicker:
         return chans[-1]
 
 
-class DirectRouting:
+class Router:
+    """Chooses the channel of each company lead (``choose``).
+
+    ``only`` names the channel when every lead goes to the same one, so that the arrival loop
+    need not ask lead by lead.
+    """
+
+    only: Channel | None = None
+
+    def choose(self, lead: Lead) -> Channel:  # pragma: no cover - every router overrides it
+        """The channel for ``lead``."""
+        raise NotImplementedError
+
+
+class DirectRouting(Router):
     """Strategy ``direct``: every company lead goes to the team."""
 
     def __init__(self, direct: Channel) -> None:
         self.direct = direct
+        self.only = direct
 
     def choose(self, lead: Lead) -> Channel:
         """The channel for ``lead``."""
         return self.direct
 
 
-class PartnerRouting:
+class PartnerRouting(Router):
     """Strategy ``indirect``: every company lead goes to a partner program."""
 
     def __init__(self, picker: PartnerPicker) -> None:
@@ -99,7 +114,7 @@ class PartnerRouting:
         return self.picker.pick()
 
 
-class ShareRouting:
+class ShareRouting(Router):
     """Hybrid ``share``: a fixed share of company leads to the team, the rest to partners."""
 
     def __init__(self, direct: Channel, picker: PartnerPicker, share: float, uniform) -> None:
@@ -112,7 +127,7 @@ class ShareRouting:
         return self.picker.pick() or self.direct
 
 
-class OverflowRouting:
+class OverflowRouting(Router):
     """Hybrid ``overflow``: the team first; partners when the team's queue is at the threshold.
 
     A lead goes to partners when no rep slot is free and at least ``threshold`` leads already
@@ -125,9 +140,8 @@ class OverflowRouting:
     def choose(self, lead: Lead) -> Channel:
         """The channel for ``lead``."""
         d = self.direct
-        if d.n_waiting:
-            d.expire(lead.arrival)
-        if d.free_slots and not d.n_waiting or d.n_waiting < self.threshold:
+        waiting = d.waiting(lead.arrival)
+        if d.free_slots and not waiting or waiting < self.threshold:
             return d
         chan = self.picker.pick()
         if chan is None:
@@ -137,7 +151,7 @@ class OverflowRouting:
         return chan
 
 
-class SegmentRouting:
+class SegmentRouting(Router):
     """Hybrid ``segment``: each segment's ``channel``; ``any`` segments follow the share rule."""
 
     def __init__(self, seg_channels: list[str], direct: Channel, fallback: ShareRouting) -> None:
@@ -458,7 +472,7 @@ class World:
         self._timeout = env.timeout
         self._arrival_cb = self._on_arrival
         self._choose = self.router.choose
-        self._only_channel = self.direct if isinstance(self.router, DirectRouting) else None
+        self._only_channel = self.router.only
         if self.force is not None:
             self.force.start()
         for net in self.networks:
