@@ -204,6 +204,50 @@ class _Plan:
 # Scenario builders
 
 
+def queue_scenario_data(
+    c: int,
+    lam_per_day: float,
+    cycle: Any,
+    months: int,
+    reps: int,
+    *,
+    patience: Any = math.inf,
+    deals_per_rep: int = 1,
+    seed: int = SEED,
+    name: str = "validation queue",
+) -> dict[str, Any]:
+    """Scenario data of a direct team of fixed size (no hiring, no attrition): an M/G/c (+G) queue.
+
+    ``c`` reps of ``deals_per_rep`` slots, Poisson leads at ``lam_per_day``, sales cycles drawn
+    from ``cycle``, patience from ``patience``; the tests build their queues from it too.
+    """
+    return {
+        "scenario": {
+            "name": name,
+            "horizon_months": months,
+            "replications": reps,
+            "seed": seed,
+            "strategy": "direct",
+        },
+        "product": {"price": 1000.0, "unit_cost": 0.0},
+        "demand": {
+            "leads_per_month": lam_per_day * MONTH,
+            "growth": "none",
+            "patience_days": patience,
+            "reputation_sensitivity": 0.0,
+        },
+        "direct": {
+            "initial_reps": c,
+            "max_reps": c,
+            "deals_per_rep": deals_per_rep,
+            "sales_cycle_days": cycle,
+            "win_rate": 0.5,
+            "attrition_annual": 0.0,
+            "hiring": {"max_hires_per_month": 0},
+        },
+    }
+
+
 def _queue_scenario(
     c: int,
     lam_per_day: float,
@@ -214,33 +258,11 @@ def _queue_scenario(
     patience: Any = math.inf,
     deals_per_rep: int = 1,
 ) -> Scenario:
-    """A direct team of fixed size (no hiring, no attrition): an M/G/c (+G) queue."""
+    """The validated scenario of :func:`queue_scenario_data`."""
     return Scenario.model_validate(
-        {
-            "scenario": {
-                "name": "validation queue",
-                "horizon_months": months,
-                "replications": reps,
-                "seed": SEED,
-                "strategy": "direct",
-            },
-            "product": {"price": 1000.0, "unit_cost": 0.0},
-            "demand": {
-                "leads_per_month": lam_per_day * MONTH,
-                "growth": "none",
-                "patience_days": patience,
-                "reputation_sensitivity": 0.0,
-            },
-            "direct": {
-                "initial_reps": c,
-                "max_reps": c,
-                "deals_per_rep": deals_per_rep,
-                "sales_cycle_days": cycle,
-                "win_rate": 0.5,
-                "attrition_annual": 0.0,
-                "hiring": {"max_hires_per_month": 0},
-            },
-        }
+        queue_scenario_data(
+            c, lam_per_day, cycle, months, reps, patience=patience, deals_per_rep=deals_per_rep
+        )
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from channelsim.model.ledger import MONTH
+from channelsim.validation import queue_scenario_data
 
 
 def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -31,32 +31,11 @@ def queue_data(
     reps: int = 10,
     seed: int = 7,
 ) -> dict[str, Any]:
-    """A direct team of fixed size working as an M/M/c (+M) queue."""
-    return {
-        "scenario": {
-            "name": "queue",
-            "horizon_months": months,
-            "replications": reps,
-            "seed": seed,
-            "strategy": "direct",
-        },
-        "product": {"price": 1000.0, "unit_cost": 0.0},
-        "demand": {
-            "leads_per_month": lam_per_day * MONTH,
-            "growth": "none",
-            "patience_days": patience,
-            "reputation_sensitivity": 0.0,
-        },
-        "direct": {
-            "initial_reps": c,
-            "max_reps": c,
-            "deals_per_rep": 1,
-            "sales_cycle_days": {"dist": "exponential", "mean": mean_cycle_days},
-            "win_rate": 0.5,
-            "attrition_annual": 0.0,
-            "hiring": {"max_hires_per_month": 0},
-        },
-    }
+    """A direct team of fixed size working as an M/M/c (+M) queue (the validation's builder)."""
+    cycle = {"dist": "exponential", "mean": mean_cycle_days}
+    return queue_scenario_data(
+        c, lam_per_day, cycle, months, reps, patience=patience, seed=seed, name="queue"
+    )
 
 
 def partner_data(**program: Any) -> dict[str, Any]:
