@@ -178,7 +178,7 @@ class Channel:
 
     def close_month(self, month: int, now: float) -> None:
         """Book the month's slot-days and open deals (called at the month boundary)."""
-        self.expire(now)
+        self.expire(now)  # settles passed deadlines and brings the queue integral to now
         self._accrue(now)
         self._slot_row[month] += self._slot_days
         self._busy_row[month] += self._busy_days
@@ -188,8 +188,6 @@ class Channel:
         self._arrivals_booked = self.arrivals
         self._served[month] += self._n_served
         self._wait_days[month] += self._wait_sum
-        self._queue_area += self.n_waiting * (now - self._queue_t)  # (expire brought it to now)
-        self._queue_t = now
         # (the deadlines' corrections may leave -1e-15 where no one waited: not a negative count)
         self._waiting_row[month] += max(self._queue_area, 0.0)
         self._queue_area = 0.0
