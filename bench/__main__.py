@@ -125,7 +125,7 @@ SWEEP_PARAM = "partners.VARs.discount=0.15:0.45:{points}"
 
 
 def sweep_time(points: int, reps: int, jobs: int) -> float:
-    from channelsim import load_scenario, sweep
+    from channelsim import RunOptions, load_scenario, sweep
 
     scenario = load_scenario(SAAS)
     started = time.perf_counter()
@@ -133,8 +133,7 @@ def sweep_time(points: int, reps: int, jobs: int) -> float:
         scenario,
         [SWEEP_PARAM.format(points=points)],
         strategies="hybrid",
-        replications=reps,
-        jobs=jobs,
+        options=RunOptions(replications=reps, jobs=jobs),
     )
     return time.perf_counter() - started
 

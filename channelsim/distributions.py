@@ -30,13 +30,15 @@ BLOCK = 1024
 Sampler = Callable[[], float]
 
 
-def _blocks(draw: Callable[[int], np.ndarray]) -> Sampler:
+def block_sampler(draw: Callable[[int], np.ndarray]) -> Sampler:
     """Turn a vectorised ``draw(n)`` into a zero-argument sampler that refills in blocks."""
     stream = chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None))
     return stream.__next__
 
 
-class _Spec(BaseModel):
+class Spec(BaseModel):
+    """A distribution: its exact mean and variance, vectorised draws and a block sampler."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property
@@ -53,7 +55,7 @@ class _Spec(BaseModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """Return a zero-argument function that yields one draw per call."""
-        return _blocks(lambda n: self.sample(rng, n))
+        return block_sampler(lambda n: self.sample(rng, n))
 
     def __repr__(self) -> str:
         dumped = self.model_dump()
@@ -65,7 +67,7 @@ class _Spec(BaseModel):
     __str__ = __repr__
 
 
-class Fixed(_Spec):
+class Fixed(Spec):
     """Always the same value (``inf`` means never)."""
 
     dist: Literal["fixed"] = "fixed"
@@ -91,7 +93,7 @@ class Fixed(_Spec):
         return self.value
 
 
-class Exponential(_Spec):
+class Exponential(Spec):
     """Exponential with the given mean (memoryless waits, Poisson gaps)."""
 
     dist: Literal["exponential"]
@@ -114,7 +116,7 @@ class Exponential(_Spec):
         return {"dist": "exponential", "mean": self.mean_}
 
 
-class Lognormal(_Spec):
+class Lognormal(Spec):
     """Lognormal given by its own mean and standard deviation (not those of the log)."""
 
     dist: Literal["lognormal"]
@@ -143,7 +145,7 @@ class Lognormal(_Spec):
         return {"dist": "lognormal", "mean": self.mean_, "sd": self.sd}
 
 
-class Gamma(_Spec):
+class Gamma(Spec):
     """Gamma given by its mean and standard deviation."""
 
     dist: Literal["gamma"]
@@ -178,7 +180,7 @@ class Gamma(_Spec):
         return {"dist": "gamma", "mean": self.mean_, "sd": self.sd}
 
 
-class Triangular(_Spec):
+class Triangular(Spec):
     """Triangular on [low, high] with the given mode."""
 
     dist: Literal["triangular"]
@@ -208,7 +210,7 @@ class Triangular(_Spec):
         return rng.triangular(self.low, self.mode, self.high, n)
 
 
-class Uniform(_Spec):
+class Uniform(Spec):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"]

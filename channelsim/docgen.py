@@ -1,6 +1,6 @@
 """Generate ``docs/scenario-reference.md`` from the scenario schema.
 
-Run ``python -m channelsim.docgen`` after changing :mod:`channelsim.scenario`;
+Run ``python -m channelsim.docgen`` after changing the schema (:mod:`channelsim.scenario`);
 ``python -m channelsim.docgen --check`` exits with status 1 when the file is stale (CI runs it).
 """
 
@@ -28,7 +28,7 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "scenario-ref
 _INTRO = """\
 # Scenario file reference
 
-<!-- Generated from channelsim/scenario.py by `python -m channelsim.docgen`: do not edit. -->
+<!-- Generated from channelsim/scenario/ by `python -m channelsim.docgen`: do not edit. -->
 
 A scenario is a TOML file describing a company, its market, its sales team and its partner
 programs. Every table and every key is optional except where marked **required**: an omitted key

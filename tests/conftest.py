@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from channelsim.validation import queue_scenario_data
+from channelsim.verification.scenarios import queue_scenario_data
 
 
 def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -194,14 +194,14 @@ def test_a_killed_run_leaves_the_old_or_the_new_folder_whole(runs, tmp_path, mom
 # after the atomic exchange.
 KILLER = """
 import os, signal, sys
-import channelsim.output as output
-real = output._exchange
+import channelsim.outputs.files as files
+real = files._exchange
 def exchange(a, b):
     if sys.argv[1] == "before":
         os.kill(os.getpid(), signal.SIGKILL)
     swapped = real(a, b)
     os.kill(os.getpid(), signal.SIGKILL)
-output._exchange = exchange
+files._exchange = exchange
 from channelsim.cli import main
 main(sys.argv[2:])
 """
@@ -239,9 +239,9 @@ def test_a_kill_just_before_or_after_the_exchange_leaves_a_whole_folder(runs, tm
 
 def test_without_an_atomic_exchange_renames_still_replace_the_folder(runs, tmp_path, monkeypatch):
     """The portable fallback (other systems, file systems without renameat2)."""
-    from channelsim import output
+    from channelsim.outputs import files
 
-    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(files, "_exchange", lambda a, b: False)
     target = tmp_path / "out"
     shutil.copytree(runs["previous"], target)
     args = ["run", str(runs["scenario"]), "--seed", "6", "--out", str(target), "--quiet"]

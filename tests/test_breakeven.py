@@ -8,8 +8,9 @@ import math
 import pytest
 
 from channelsim import theory
-from channelsim.breakeven_search import _int_boundary, breakeven, find_crossing
 from channelsim.cli import main
+from channelsim.planning.breakeven import _int_boundary, breakeven, find_crossing
+from channelsim.planning.options import RunOptions
 from channelsim.scenario import Scenario
 from tests.conftest import deep_update
 from tests.test_compare import PRICE, WIN, textbook
@@ -77,7 +78,9 @@ def test_whole_number_breakeven_in_headcount():
     # revenue 1.3M a year: direct - indirect = 0.2 x 1.3M - 160k - 30k x reps, zero at 3.33
     # reps; with 3 reps direct earns more, with 4 the agents do
     data = deep_update(textbook(1.3e6, reps=6), {"direct": {"max_reps": 10}})
-    res = breakeven(Scenario.model_validate(data), "direct.initial_reps", 1, 8, jobs=2)
+    res = breakeven(
+        Scenario.model_validate(data), "direct.initial_reps", 1, 8, options=RunOptions(jobs=2)
+    )
     assert res.value == 4
     assert res.ci_low in (2, 3) and res.ci_high == 4  # 3 reps: 6,200 +- 6,200 a year
     assert "below it direct has the higher contribution" in res.message

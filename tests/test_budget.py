@@ -9,11 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from channelsim import budget, theory
-from channelsim.budget import check_budget, estimate_events, expected_company_leads
+from channelsim import theory
 from channelsim.cli import main
 from channelsim.errors import UsageError
+from channelsim.experiments import run_size as budget
+from channelsim.experiments.run_size import check_budget, estimate_events, expected_company_leads
 from channelsim.model.world import World
+from channelsim.planning.options import RunOptions
+from channelsim.planning.sensitivity import sensitivity_plan
+from channelsim.planning.sweep import sweep_plan
 from channelsim.scenario import Scenario, load_scenario, loads_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,7 +192,7 @@ def _events_at(sc: Scenario, values: dict, strategies=("hybrid",), reps: int = 2
 
 def test_a_small_sweep_sums_the_estimate_of_every_point():
     sc = _small()
-    plan = budget.sweep_plan(sc, ["demand.leads_per_month=10,40", "scenario.horizon_months=3,12"])
+    plan = sweep_plan(sc, ["demand.leads_per_month=10,40", "scenario.horizon_months=3,12"])
     assert plan.evaluations == 4 and len(plan.points) == 4  # 4 points, 4 corners: every point
     expected = sum(_events_at(sc, p) for p in plan.points)
     assert budget.estimate_plan(sc, plan, ["hybrid"], 2).events == expected
@@ -201,7 +205,7 @@ def test_a_large_sweep_counts_its_largest_corner_for_every_point():
         "scenario.horizon_months=3:24",
         "partners.VARs.recruit_per_month=0:20",
     ]
-    plan = budget.sweep_plan(sc, params, sampler="lhs", samples=120)
+    plan = sweep_plan(sc, params, sampler="lhs", samples=120)
     assert len(plan.points) == 120 and math.prod(map(len, plan.axes.values())) == 8
     est = budget.estimate_plan(sc, plan, ["hybrid"], 2)
     each = [_events_at(sc, p) for p in plan.points]
@@ -230,20 +234,22 @@ def test_the_coordinate_search_finds_the_largest_corner(monkeypatch):
 
 
 def test_a_sensitivity_plan_counts_the_points_the_analysis_runs():
-    from channelsim.sensitivity_analysis import evaluation_count, sensitivity
+    from channelsim.planning.sensitivity import evaluation_count, sensitivity
 
     sc = _small()
     params = ["direct.win_rate=0.2:0.3", "demand.leads_per_month=20:40", "product.price=500:900"]
-    plan = budget.sensitivity_plan(sc, "hybrid", "tornado", params)
+    plan = sensitivity_plan(sc, "hybrid", "tornado", params)
     # 7 points, 8 corners: every point counts
     assert plan.evaluations == len(plan.points) == evaluation_count("tornado", 3) == 7
-    result = sensitivity(sc, method="tornado", params=params, replications=1)
+    result = sensitivity(sc, method="tornado", params=params, options=RunOptions(replications=1))
     assert result.points == plan.evaluations
     expected = sum(_events_at(sc, p, reps=1) for p in plan.points)
     assert budget.estimate_plan(sc, plan, ["hybrid"], 1).events == expected
-    sobol = budget.sensitivity_plan(sc, "hybrid", "sobol", params[:1], samples=2)
+    sobol = sensitivity_plan(sc, "hybrid", "sobol", params[:1], samples=2)
     assert sobol.evaluations == evaluation_count("sobol", 1, 2) == 2 * (1 + 2)
-    result = sensitivity(sc, method="sobol", params=params[:1], samples=2, replications=1)
+    result = sensitivity(
+        sc, method="sobol", params=params[:1], samples=2, options=RunOptions(replications=1)
+    )
     assert result.points == sobol.evaluations
 
 
@@ -260,7 +266,7 @@ class _NoisyCurve:
         self.calls = 0
 
     def at(self, x: float):
-        from channelsim.breakeven_search import Evaluation
+        from channelsim.planning.curve import Evaluation
 
         x = float(x)
         if x not in self.cache:
@@ -280,7 +286,7 @@ class _NoisyCurve:
 
 @pytest.mark.parametrize("integer", [False, True], ids=["brentq", "whole numbers"])
 def test_the_break_even_budget_covers_the_root_searches_on_noisy_curves(integer):
-    from channelsim.breakeven_search import _solve, evaluation_budget, find_crossing
+    from channelsim.planning.breakeven import _solve, evaluation_budget, find_crossing
 
     rng = np.random.default_rng(5)
     high = 1000.0 if integer else 1.0

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from channelsim import __version__, output
-from channelsim.cli import KEY_METRICS, format_cell, main
+from channelsim import __version__
+from channelsim.cli import main
+from channelsim.cli.tables import KEY_METRICS
 from channelsim.errors import ScenarioError
+from channelsim.metrics.formatting import format_pm
+from channelsim.outputs import files, run_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("scenario.resolved.toml", "summary.csv", "summary.json", "monthly.csv")
@@ -447,14 +450,14 @@ def test_interrupted_write_keeps_the_old_folder(
     out = tmp_path / "o"
     assert _run(capsys, "run", small, "--out", out, "-q")[0] == 0
     before = _bytes(out)
-    real_write = output._write_text
+    real_write = run_folder.atomic_write
 
-    def failing_write(path: Path, text: str) -> None:
+    def failing_write(path: Path, text: str, **kwargs) -> Path:
         if path.name == "monthly.csv":  # after the resolved scenario and summaries
             raise OSError(28, "No space left on device")
-        real_write(path, text)
+        return real_write(path, text, **kwargs)
 
-    monkeypatch.setattr(output, "_write_text", failing_write)
+    monkeypatch.setattr(run_folder, "atomic_write", failing_write)
     code, _, err = _run(capsys, "run", small, "--out", out, "-q", "--seed", "99")
     assert code == 1
     assert "No space left on device" in err and "Traceback" not in err
@@ -496,15 +499,15 @@ def test_refuses_to_replace_a_folder_that_is_not_an_output_folder(
 
 
 def test_check_out_dir_accepts_new_empty_and_output_folders(tmp_path: Path) -> None:
-    output.check_out_dir(tmp_path / "new")
+    files.check_out_dir(tmp_path / "new")
     (tmp_path / "empty").mkdir()
-    output.check_out_dir(tmp_path / "empty")
+    files.check_out_dir(tmp_path / "empty")
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "scenario.resolved.toml").write_text("")
     (tmp_path / "old" / "plots").mkdir()
-    output.check_out_dir(tmp_path / "old")
+    files.check_out_dir(tmp_path / "old")
     with pytest.raises(ScenarioError):
-        output.check_out_dir(Path(__file__))
+        files.check_out_dir(Path(__file__))
 
 
 # --- unexpected failures: exit 1, one line, traceback on request ----------------------------
@@ -513,12 +516,12 @@ def test_check_out_dir_accepts_new_empty_and_output_folders(tmp_path: Path) -> N
 def test_unexpected_failure_is_one_line_exit_1(
     small: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import channelsim.experiment
+    import channelsim.experiments.replications
 
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(channelsim.experiment, "simulate", broken)
+    monkeypatch.setattr(channelsim.experiments.replications, "simulate", broken)
     monkeypatch.delenv("CHANNELSIM_DEBUG", raising=False)
     code, _, err = _run(capsys, "run", small, "--out", tmp_path / "o")
     assert code == 1
@@ -612,7 +615,7 @@ def test_key_metrics_are_summary_metrics() -> None:
     ],
 )
 def test_format_cell(metric: str, mean: float, low: float, high: float, expected: str) -> None:
-    assert format_cell(metric, mean, low, high) == expected
+    assert format_pm(metric, mean, low, high) == expected
 
 
 # --- the README's Quickstart is what CI runs ------------------------------------------------

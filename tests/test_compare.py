@@ -10,16 +10,11 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from channelsim import theory
-from channelsim.comparison import (
-    DIFFERENCE_COLUMNS,
-    Claim,
-    compare,
-    cost_fits,
-    margin_bridge,
-    paired_differences,
-    verdict_claims,
-)
-from channelsim.metrics import confidence_intervals
+from channelsim.analysis.costs import cost_fits, margin_bridge
+from channelsim.analysis.differences import DIFFERENCE_COLUMNS, paired_differences
+from channelsim.analysis.intervals import confidence_intervals
+from channelsim.analysis.verdict import Claim, verdict_claims
+from channelsim.experiments.compare import compare
 from channelsim.model.ledger import MONTH
 from tests.conftest import deep_update
 
@@ -217,7 +212,7 @@ def test_margin_bridge_adds_up_and_cost_fit_recovers_fixed_cost(make_scenario):
 def test_differences_of_a_single_replication_are_nan_and_silent():
     import warnings
 
-    from channelsim.comparison import paired_differences
+    from channelsim.analysis.differences import paired_differences
 
     reps = pd.DataFrame(
         {
@@ -246,13 +241,13 @@ def test_differences_of_a_single_replication_are_nan_and_silent():
     )
 )
 def test_cost_fit_is_scipy_s_least_squares(points):
-    from channelsim.comparison import _fit
+    from channelsim.analysis.costs import line_fit
 
     x = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
     if np.ptp(x) < 1e-3 * (1 + np.abs(x).max()):
         return  # nearly vertical: no slope to compare
-    fixed, variable, r2 = _fit(x, y)
+    fixed, variable, r2 = line_fit(x, y)
     ref = stats.linregress(x, y)
     scale = 1 + np.abs(y).max()
     assert variable == pytest.approx(ref.slope, rel=1e-6, abs=1e-9 * scale)

@@ -23,10 +23,11 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channelsim import budget
 from channelsim.cli import main
 from channelsim.errors import ScenarioError
-from channelsim.experiment import simulate
+from channelsim.experiments import run_size as budget
+from channelsim.experiments.replications import simulate
+from channelsim.metrics import CATALOGUE
 from channelsim.scenario import (
     MAX_AMOUNT,
     Direct,
@@ -36,9 +37,9 @@ from channelsim.scenario import (
     load_scenario,
     loads_scenario,
 )
-from channelsim.units import CURRENCY_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
+CURRENCY_METRICS = {m.name for m in CATALOGUE if m.currency}
 SHIPPED = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "scenarios").glob("*.toml"))]
 
 SMALL = """\

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from channelsim.experiment import simulate
-from channelsim.metrics import monthly_metrics, summary_metrics
+from channelsim.experiments.replications import simulate
+from channelsim.metrics.compute import monthly_metrics, summary_metrics
 from channelsim.model.demand import DemandStream
 from channelsim.model.world import World
 from tests.conftest import deep_update, partner_data

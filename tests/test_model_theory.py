@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from channelsim import theory
-from channelsim.experiment import simulate
-from channelsim.metrics import confidence_intervals
+from channelsim.analysis.intervals import confidence_intervals
+from channelsim.experiments.replications import simulate
 from channelsim.model.ledger import MONTH
 from channelsim.model.world import World
 from tests.conftest import queue_data

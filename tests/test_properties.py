@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from channelsim.errors import ScenarioError
-from channelsim.metrics import FLOW_METRICS, monthly_metrics, summary_metrics
+from channelsim.metrics import FLOW_METRICS
+from channelsim.metrics.compute import monthly_metrics, summary_metrics
 from channelsim.model.world import World
 from channelsim.scenario import PARTNER_KINDS, Scenario, loads_scenario
 

@@ -22,9 +22,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from channelsim import comparison, plots
-from channelsim.experiment import simulate
-from channelsim.report import REPORT_HTML, build_report, format_interval, format_value
+from channelsim import analysis, plots
+from channelsim.experiments.compare import compare
+from channelsim.experiments.replications import simulate
+from channelsim.metrics.formatting import format_interval, format_value
+from channelsim.outputs.figures import save_plots
+from channelsim.outputs.reading import read_table
+from channelsim.outputs.report import REPORT_HTML, build_report
 from channelsim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +65,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def compare_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A `compare` output folder (with differences.csv and cost_elasticity)."""
     folder = tmp_path_factory.mktemp("compare") / "out"
-    comparison.compare(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1).save(folder)
+    compare(Scenario.model_validate(SCENARIO), STRATEGIES, jobs=1).save(folder)
     assert (folder / "differences.csv").is_file()
     return folder
 
@@ -80,8 +84,8 @@ def _figures(folder: Path) -> dict[str, Figure]:
         "capacity": plots.plot_capacity(monthly),
         "cumulative_contribution": plots.plot_cumulative_contribution(monthly),
         "cost_per_sale": plots.plot_cost_per_sale(monthly),
-        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, comparison.cost_fits(monthly)),
-        "margin_bridge": plots.plot_margin_bridge(comparison.margin_bridge(summary)),
+        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, analysis.cost_fits(monthly)),
+        "margin_bridge": plots.plot_margin_bridge(analysis.margin_bridge(summary)),
     }
 
 
@@ -134,7 +138,7 @@ def test_sales_band_is_the_t_interval(run_folder: Path) -> None:
 
 
 def test_save_plots_writes_one_png_per_plot(run_folder: Path) -> None:
-    paths = plots.save_plots(run_folder)
+    paths = save_plots(run_folder)
     assert [p.stem for p in paths] == list(_figures(run_folder))
     for path in paths:
         data = path.read_bytes()
@@ -144,8 +148,8 @@ def test_save_plots_writes_one_png_per_plot(run_folder: Path) -> None:
 
 def test_save_plots_skips_what_the_folder_lacks(tmp_path: Path, run_folder: Path) -> None:
     shutil.copy(run_folder / "summary.csv", tmp_path / "summary.csv")
-    assert [p.stem for p in plots.save_plots(tmp_path)] == ["margin_bridge"]
-    assert plots.save_plots(tmp_path / "empty") == []
+    assert [p.stem for p in save_plots(tmp_path)] == ["margin_bridge"]
+    assert save_plots(tmp_path / "empty") == []
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -246,23 +250,23 @@ def test_report_renders_in_a_browser(report: Path, tmp_path: Path) -> None:
 
 
 def test_pairing_sentence_says_what_pairing_did() -> None:
-    from channelsim.report import _pairing_sentence
+    from channelsim.outputs.report_sections import pairing_sentence
 
-    assert "0.40 times the width" in _pairing_sentence([0.3, 0.4, 0.5])
-    assert "here it does not" in _pairing_sentence([1.2, 1.4])
+    assert "0.40 times the width" in pairing_sentence([0.3, 0.4, 0.5])
+    assert "here it does not" in pairing_sentence([1.2, 1.4])
 
 
 def test_names_that_look_like_missing_values_stay_names(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
     table.write_text("strategy,channel,mean\nhybrid,NA,1.5\nhybrid,total,\n", encoding="utf-8")
-    frame = plots.read_table(table)
+    frame = read_table(table)
     assert frame is not None
     assert list(frame["channel"]) == ["NA", "total"]
     assert np.isnan(frame["mean"].iloc[1])
 
 
 def test_plots_drawn_in_parallel_are_the_same_bytes(tmp_path: Path, run_folder: Path) -> None:
-    serial = {p.name: p.read_bytes() for p in plots.save_plots(run_folder, jobs=1)}
-    parallel = {p.name: p.read_bytes() for p in plots.save_plots(run_folder, jobs=2)}
+    serial = {p.name: p.read_bytes() for p in save_plots(run_folder, jobs=1)}
+    parallel = {p.name: p.read_bytes() for p in save_plots(run_folder, jobs=2)}
     assert len(serial) >= 5
     assert parallel == serial

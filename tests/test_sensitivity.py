@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from channelsim.cli import main
+from channelsim.planning.options import RunOptions
+from channelsim.planning.ranges import default_ranges
+from channelsim.planning.sensitivity import sensitivity
 from channelsim.scenario import Scenario, load_scenario
-from channelsim.sensitivity_analysis import default_ranges, sensitivity
 from tests.conftest import deep_update
 from tests.test_compare import textbook
 
@@ -34,7 +36,7 @@ def test_sobol_index_of_a_parameter_that_does_nothing_is_zero(textbook_scenario)
             f"{NULL}=0.1:0.3",
             "direct.commission_rate=0:0.1",
         ],
-        jobs=2,
+        options=RunOptions(jobs=2),
     )
     table = res.table.set_index("param")
     assert res.points == 16 * (3 + 2)

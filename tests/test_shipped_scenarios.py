@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from channelsim.experiment import simulate
+from channelsim.experiments.replications import simulate
 from channelsim.scenario import KIND_DEFAULTS, KIND_FIELDS, PARTNER_KINDS, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

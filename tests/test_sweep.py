@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from channelsim import parameter_sweep
 from channelsim.cli import main
 from channelsim.errors import UsageError
-from channelsim.parameter_sweep import make_points, sweep
-from channelsim.params import check_param, parse_param
+from channelsim.planning import points as point_runner
+from channelsim.planning.options import RunOptions
+from channelsim.planning.parameters import check_param, parse_param
+from channelsim.planning.samplers import make_points
+from channelsim.planning.sweep import sweep
 from channelsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +159,9 @@ def test_jobs_and_dask_give_identical_files(small, tmp_path):
 
 def test_common_random_numbers_across_points(small):
     scn = load_scenario(small)
-    res = sweep(scn, ["product.price=900,1100"], strategies="direct", replications=3)
+    res = sweep(
+        scn, ["product.price=900,1100"], strategies="direct", options=RunOptions(replications=3)
+    )
     total = res.results[res.results.channel == "total"].set_index(["point", "replication"])
     # price does not change demand: the same replication sees the same leads at every point
     assert (total.loc[0, "leads"] == total.loc[1, "leads"]).all()
@@ -290,14 +294,14 @@ def test_torn_writes_are_discarded_on_resume(small, tmp_path, capsys):
 
 
 def test_failing_points_are_recorded_and_retried(small, tmp_path, monkeypatch, capsys):
-    real = parameter_sweep.run_task
+    real = point_runner.run_task
 
     def flaky(task):
         if task.scenario.demand.leads_per_month == 40 and task.strategy == "hybrid":
             raise RuntimeError("model exploded")
         return real(task)
 
-    monkeypatch.setattr(parameter_sweep, "run_task", flaky)
+    monkeypatch.setattr(point_runner, "run_task", flaky)
     failed = tmp_path / "failed"
     assert _sweep(small, failed, "--jobs", "1") == 1
     err = capsys.readouterr().err
@@ -312,7 +316,7 @@ def test_failing_points_are_recorded_and_retried(small, tmp_path, monkeypatch, c
     assert sorted(set(results.point)) == [0, 1, 4, 5]
     assert set(pd.read_csv(failed / "summary.csv").point) == {0, 1, 4, 5}
 
-    monkeypatch.setattr(parameter_sweep, "run_task", real)
+    monkeypatch.setattr(point_runner, "run_task", real)
     assert _sweep(small, failed, "--jobs", "1", "--resume") == 0
     clean = tmp_path / "clean"
     assert _sweep(small, clean, "--jobs", "1") == 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from channelsim.distributions import _Spec
+from channelsim.distributions import Spec
 from channelsim.model.ledger import MONTH
 
 SCALE_BOUND = 1.1
@@ -39,7 +39,7 @@ class DemandSpec:
     deal_size_cv: float
     seg_shares: tuple[float, ...]
     seg_sizes: tuple[float, ...]
-    patience: _Spec
+    patience: Spec
     scale: float = 1.0
     reputation_bound: float = 1.0
 

@@ -1,0 +1,132 @@
+"""The ``channelsim`` command line: the typer app, its verbs, and the entry point.
+
+Exit codes follow DESIGN section 4: 0 success, 2 bad input (file, TOML, schema, flags; one
+``error: ...`` line per problem on stderr, never a traceback), 1 an unexpected failure (one
+line; ``CHANNELSIM_DEBUG=1`` shows the traceback), 130 interrupted.
+
+The verbs live in :mod:`.run_verbs` (the analyst's) and :mod:`.plan_verbs` (the planners');
+this module registers them. Heavy modules are imported inside the verbs, so ``--help``,
+``--version`` and input errors answer quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+from channelsim import __version__
+from channelsim.cli import plan_verbs, run_verbs
+from channelsim.cli.common import (
+    DEBUG_ENV,
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
+from channelsim.errors import ScenarioError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="channelsim",
+    help="Direct, indirect or hybrid sales? Simulate a sales-channel strategy and read its "
+    "margins, costs and scaling speed, with confidence intervals.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"channelsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the channelsim version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Direct, indirect or hybrid sales? A discrete-event simulator of sales channels."""
+
+
+for _verb in (
+    run_verbs.run,
+    run_verbs.compare,
+    run_verbs.report,
+    run_verbs.validate,
+    run_verbs.schema,
+    plan_verbs.sweep,
+    plan_verbs.breakeven,
+    plan_verbs.sensitivity,
+):
+    app.command()(_verb)
+
+
+def _is_click_error(exc: BaseException) -> bool:
+    """A usage error raised by typer's argument parser (vendored click or click itself)."""
+    return callable(getattr(exc, "format_message", None)) and isinstance(
+        getattr(exc, "exit_code", None), int
+    )
+
+
+def _usage_line(exc: Any) -> str:
+    message = " ".join(str(exc.format_message()).split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return f"error: {message}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code (0 ok, 1 unexpected failure, 2 bad input).
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The process exit code.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = ["--help"]
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=args, prog_name="channelsim", standalone_mode=False)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, typer.Abort):
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if _is_click_error(exc):
+            print(_usage_line(exc), file=sys.stderr)
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            traceback.print_exc()
+        message = " ".join(str(exc).split())
+        print(
+            f"error: unexpected failure: {type(exc).__name__}: {message} "
+            f"(set {DEBUG_ENV}=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if rv == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
+        print("error: interrupted", file=sys.stderr)
+    return rv if isinstance(rv, int) else EXIT_OK

@@ -1,0 +1,116 @@
+"""The options the verbs share, defined once (typer ``Annotated`` types)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="SCENARIO", help="Scenario file (TOML), e.g. scenarios/saas_midmarket.toml."
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario key by its dotted path, e.g. --set demand.leads_per_month=500 "
+        "or --set partners.VARs.discount=0.25 (repeatable).",
+        show_default=False,
+    ),
+]
+StrategyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy",
+        "-s",
+        help="Strategy to simulate: direct, indirect, hybrid or a name under [strategies] "
+        "(default: scenario.strategy).",
+        show_default=False,
+    ),
+]
+RepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reps",
+        min=1,
+        help="Replications (default: scenario.replications).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", min=0, help="Root seed (default: scenario.seed).", show_default=False),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Output folder (default: out/ and the scenario file name without .toml, e.g. "
+        "out/saas_midmarket). An existing output folder is replaced; any other non-empty folder "
+        "is refused.",
+        show_default=False,
+    ),
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes (default: all cores; results do not depend on it).",
+        show_default=False,
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bar and no summary table; print only the output folder."
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run even when the estimated size exceeds the event budget (about 200 million "
+        "simulation events, some 10 minutes on one core).",
+    ),
+]
+
+
+PlanJobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes on this machine (default: all cores; results do not depend on it).",
+        show_default=False,
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="Run on a Dask cluster instead of --jobs: a scheduler address such as "
+        "tcp://10.0.0.5:8786, or 'local' for a cluster of this machine's cores (loopback only). "
+        'Needs the [distributed] extra: pip install "channelsim[distributed]".',
+        show_default=False,
+    ),
+]
+MetricOpt = Annotated[
+    str,
+    typer.Option("--metric", "-m", help="Summary metric (see channelsim.metrics.SUMMARY_METRICS)."),
+]
+ChannelOpt = Annotated[
+    str,
+    typer.Option(
+        "--channel", help="Channel of the metric: total, direct, partners or a program name."
+    ),
+]

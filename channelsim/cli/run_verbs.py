@@ -1,0 +1,222 @@
+"""The analyst's verbs: ``run``, ``compare``, ``report``, ``validate`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from channelsim.cli.common import (
+    ProgressBar,
+    check_budget,
+    check_strategy_name,
+    load,
+    stdout_console,
+)
+from channelsim.cli.options import (
+    ForceOpt,
+    JobsOpt,
+    OutOpt,
+    QuietOpt,
+    RepsOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    StrategyOpt,
+)
+from channelsim.cli.tables import comparison_table, summary_tables
+from channelsim.errors import Problem, ScenarioError, UsageError
+
+__all__ = ["compare", "report", "run", "schema", "validate"]
+
+
+def run(
+    scenario: ScenarioArg,
+    strategy: StrategyOpt = None,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    jobs: JobsOpt = None,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Also write trace.csv: one row per lead (where it went, when, how it ended). "
+            "Its size grows with the leads: pair it with --reps 1 on big scenarios.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Simulate one strategy of a scenario and write its output folder.
+
+    The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
+    summary.json, monthly.csv and run.json (date and run time), and trace.csv with --trace. A
+    summary table with 95% confidence intervals is printed.
+    """
+    scn = load(scenario, set_)
+    name = check_strategy_name(scn, scenario, strategy)
+    from channelsim.outputs.files import check_out_dir
+
+    out_dir = out if out is not None else Path("out") / scenario.stem
+    check_out_dir(Path(os.path.realpath(out_dir)))  # refuse a bad --out before the long part
+    check_budget(scn, scenario, [name], reps, jobs=jobs, force=force)
+
+    from channelsim.experiments.replications import simulate
+
+    with ProgressBar(enabled=not quiet, label=f"{name}: replications") as progress:
+        try:
+            result = simulate(
+                scn,
+                name,
+                replications=reps,
+                seed=seed,
+                jobs=jobs,
+                progress=progress,
+                trace=trace,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+    result.save(out_dir)
+
+    if quiet:
+        print(out_dir)
+        return
+    console = stdout_console()
+    for table in summary_tables(result):
+        console.print(table)
+    traced = ", trace.csv" if trace else ""
+    console.print(
+        f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
+        f"monthly.csv{traced}; run.json has the date and run time)",
+        markup=False,
+    )
+
+
+def compare(
+    scenario: ScenarioArg,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            "--strategies",
+            metavar="A,B,...",
+            help="Comma-separated strategies to compare (default: direct, indirect, hybrid and "
+            "every named strategy of the scenario).",
+            show_default=False,
+        ),
+    ] = None,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    jobs: JobsOpt = None,
+    no_elasticity: Annotated[
+        bool,
+        typer.Option(
+            "--no-elasticity",
+            help="Skip the 0.9x / 1.1x demand reruns that measure cost_elasticity (3x faster).",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Compare strategies side by side on common random numbers and write a report.
+
+    The folder holds everything `run` writes for every strategy, plus differences.csv (paired
+    differences A - B with 95% intervals and p_better), plots/*.png and report.html.
+    """
+    scn = load(scenario, set_)
+    names = None
+    if strategies is not None:
+        names = [n.strip() for n in strategies.split(",") if n.strip()]
+        if not names:
+            raise UsageError(Problem(str(scenario), "--strategies", "names no strategy"))
+        for name in names:
+            check_strategy_name(scn, scenario, name, option="--strategies")
+    from channelsim.outputs.files import check_out_dir
+
+    out_dir = out if out is not None else Path("out") / scenario.stem
+    check_out_dir(Path(os.path.realpath(out_dir)))
+    planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
+    check_budget(scn, scenario, planned, reps, elasticity=not no_elasticity, jobs=jobs, force=force)
+
+    from channelsim.experiments.compare import compare as run_compare
+
+    with ProgressBar(enabled=not quiet, label="compare: replications") as progress:
+        try:
+            result = run_compare(
+                scn,
+                names,
+                replications=reps,
+                seed=seed,
+                jobs=jobs,
+                progress=progress,
+                elasticity=not no_elasticity,
+            )
+        except ScenarioError as exc:
+            raise exc.in_file(str(scenario)) from None
+    result.save(out_dir)
+    if quiet:
+        print(out_dir)
+        return
+    console = stdout_console()
+    console.print(comparison_table(result.run))
+    for line in result.verdict():
+        console.print(f"- {line}", markup=False)
+    console.print(f"Report: {out_dir}{os.sep}report.html", markup=False)
+
+
+def report(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
+    ],
+) -> None:
+    """Rebuild plots/*.png and report.html from an output folder's tables."""
+    from channelsim.outputs.files import RESOLVED_SCENARIO, SUMMARY_CSV
+
+    for needed in (RESOLVED_SCENARIO, SUMMARY_CSV):
+        if not (folder / needed).is_file():
+            raise UsageError(
+                Problem(str(folder), "", f"is not a channelsim output folder (no {needed})")
+            )
+    from channelsim.outputs.report import build_report
+
+    print(build_report(folder))
+
+
+def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
+    """Check a scenario file and print it resolved (every default filled in) as TOML.
+
+    The TOML goes to stdout, so it can be saved and loaded back; a one-line verdict goes to
+    stderr.
+    """
+    scn = load(scenario, set_)
+    from channelsim.experiments.replications import check_strategy
+
+    default = scn.scenario.strategy
+    try:
+        mode, resolved = scn.resolve_strategy(default)
+        check_strategy(resolved, mode, default)
+    except ScenarioError as exc:
+        raise exc.in_file(str(scenario)) from None
+    text = scn.to_toml()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    names = ", ".join(scn.strategy_names())
+    print(
+        f"ok: {scenario} is valid (strategies: {names}; run simulates {default})", file=sys.stderr
+    )
+
+
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and validators)."""
+    from channelsim.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+
+
+# --- planners' verbs: sweep, breakeven, sensitivity ------------------------------------------

@@ -1,0 +1,308 @@
+"""Where replications run: in this process or in a pool of worker processes.
+
+One interface, ``map_unordered(fn, tasks) -> iterator of (task index, result)``, so callers sort
+by task and get the same bytes whatever the executor or worker count. A Dask executor for
+clusters plugs in here too (the ``[distributed]`` extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from channelsim import __version__
+from channelsim.errors import Problem, UsageError
+
+
+class Executor(Protocol):
+    """Runs ``fn`` on each task and yields ``(index, result)`` as results come in."""
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index of task, fn(task))`` in completion order."""
+        ...
+
+
+class SerialExecutor:
+    """Runs every task in this process, in order."""
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` one task after the other."""
+        for i, task in enumerate(tasks):
+            yield i, fn(task)
+
+
+class ProcessExecutor:
+    """Runs tasks in ``jobs`` worker processes, at most ``2 x jobs`` submitted at a time."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as workers finish."""
+        if self.jobs == 1 or len(tasks) <= 1:
+            yield from SerialExecutor().map_unordered(fn, tasks)
+            return
+        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+            yield from _map_on_pool(pool, 2 * self.jobs, fn, tasks)
+
+
+def _map_on_pool(
+    pool: ProcessPoolExecutor, in_flight: int, fn: Callable[[Any], Any], tasks: Sequence[Any]
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, fn(task))`` as the pool finishes them, at most ``in_flight`` submitted.
+
+    Tasks are submitted in order, so an interruption loses only the ones that were running;
+    those still waiting are cancelled when the caller stops iterating.
+    """
+    pending: dict[Any, int] = {}
+    queue = iter(enumerate(tasks))
+    try:
+        for i, task in queue:
+            pending[pool.submit(fn, task)] = i
+            if len(pending) >= in_flight:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                yield i, fut.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[pool.submit(fn, nxt[1])] = nxt[0]
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+class PooledProcessExecutor(ProcessExecutor):
+    """A :class:`ProcessExecutor` whose worker pool lives until :meth:`close`.
+
+    A break-even search or a resumed sweep calls ``map_unordered`` many times (one batch per
+    evaluation); one pool for all of them saves starting worker processes for each batch.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        super().__init__(jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as workers finish, at most ``2 x jobs`` in flight."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        yield from _map_on_pool(self._pool, 2 * self.jobs, fn, tasks)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> PooledProcessExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_executor(jobs: int | None) -> Executor:
+    """A process pool for ``jobs`` > 1 (None: all cores), else the serial executor."""
+    if jobs is not None and jobs <= 1:
+        return SerialExecutor()
+    return ProcessExecutor(jobs)
+
+
+DASK_EXTRA_HINT = 'pip install "channelsim[distributed]"'
+"""What to install for ``--dask`` (the ``[distributed]`` extra: dask.distributed)."""
+
+
+def _worker_version() -> str:
+    """The channelsim version a Dask worker imports (checked against the client's)."""
+    return __version__
+
+
+class DaskExecutor:
+    """Runs tasks on a dask.distributed cluster: an existing scheduler or a local cluster.
+
+    ``address="local"`` starts a ``LocalCluster`` on this machine (loopback only, one process
+    per worker, one thread each, ``n_workers`` default: all cores); any other address names a
+    running scheduler, e.g. ``tcp://10.0.0.5:8786``. Tasks are submitted in order with at most
+    ``2 x`` the cluster's threads in flight, so results come back in roughly task order and an
+    interruption loses only the tasks that were running. Every worker must import the same
+    channelsim version (checked when connecting). Use it as a context manager, or call
+    :meth:`close`.
+
+    Args:
+        address: ``"local"`` or a scheduler address.
+        n_workers: workers of a local cluster (ignored for an existing scheduler).
+        connect_timeout: seconds to wait for an existing scheduler.
+
+    Raises:
+        UsageError: dask.distributed is not installed (the message names the extra), the
+            scheduler cannot be reached, or a worker runs another channelsim version.
+    """
+
+    def __init__(
+        self, address: str = "local", *, n_workers: int | None = None, connect_timeout: float = 10
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"needs dask.distributed, which is not installed: {DASK_EXTRA_HINT}",
+                )
+            ) from None
+        import logging
+
+        self.address = address
+        self._cluster: Any = None
+        if address == "local":
+            self._cluster = LocalCluster(
+                n_workers=max(1, n_workers or os.cpu_count() or 1),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client: Any = Client(self._cluster, set_as_default=False)
+        else:
+            try:
+                self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise UsageError(
+                    Problem("--dask", "", f"cannot reach the Dask scheduler {address}: {reason}")
+                ) from None
+        self._check_versions()
+        self._threads = 1
+        self._threads_checked = -math.inf
+
+    def _check_versions(self) -> None:
+        try:
+            versions = self.client.run(_worker_version)
+        except Exception as exc:
+            self.close()
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"a worker cannot import channelsim ({type(exc).__name__}: {exc}); "
+                    f"install the same channelsim on every machine: {DASK_EXTRA_HINT}",
+                )
+            ) from None
+        other = {w: v for w, v in versions.items() if v != __version__}
+        if other:
+            worker, version = sorted(other.items())[0]
+            self.close()
+            raise UsageError(
+                Problem(
+                    "--dask",
+                    "",
+                    f"worker {worker} runs channelsim {version}, this is {__version__}: "
+                    "install the same version on every machine",
+                )
+            )
+
+    def _window(self) -> int:
+        """Tasks to keep in flight: twice the cluster's threads, refreshed every 2 seconds."""
+        now = time.monotonic()
+        if now - self._threads_checked > 2.0:
+            self._threads = max(1, sum(self.client.nthreads().values()))
+            self._threads_checked = now
+        return max(8, 4 * self._threads)
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, fn(task))`` as the cluster finishes tasks.
+
+        A task that raises makes this raise too (callers that want to go on catch errors
+        inside ``fn``); a lost worker's tasks are rerun elsewhere by the scheduler.
+        """
+        from distributed import as_completed
+
+        queue = iter(enumerate(tasks))
+        pending: dict[Any, int] = {}
+        finished = as_completed(loop=self.client.loop)
+
+        def submit_more() -> None:
+            while len(pending) < self._window():
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                future = self.client.submit(fn, nxt[1], pure=False)
+                pending[future] = nxt[0]
+                finished.add(future)
+
+        try:
+            submit_more()
+            for future in finished:
+                i = pending.pop(future)
+                result = future.result()
+                future.release()
+                yield i, result
+                submit_more()
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+
+    def close(self) -> None:
+        """Disconnect from the scheduler (and stop the local cluster, if this started one)."""
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            self.client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def open_executor(
+    jobs: int | None = 1, dask: str | None = None, executor: Executor | None = None
+) -> Iterator[Executor]:
+    """The executor to run on, closed afterwards when this function opened it.
+
+    Args:
+        jobs: worker processes (1: this process; None: all cores).
+        dask: ``"local"`` (a LocalCluster on this machine) or a Dask scheduler address;
+            overrides ``jobs``.
+        executor: an executor to use as is (not closed here).
+
+    Yields:
+        The executor.
+    """
+    if executor is not None:
+        yield executor
+        return
+    if dask is not None:
+        with DaskExecutor(dask) as dask_executor:
+            yield dask_executor
+        return
+    executor = make_executor(jobs)
+    if not isinstance(executor, ProcessExecutor) or executor.jobs == 1:
+        yield executor
+        return
+    with PooledProcessExecutor(executor.jobs) as pooled:
+        yield pooled

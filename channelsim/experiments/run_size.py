@@ -1,0 +1,483 @@
+"""The run-size estimate: refuse, before it starts, a run that would take hours or fill memory.
+
+A scenario typo (``leads_per_month = 3e9`` for ``3e3``, ``horizon_months = 600`` with 10,000
+replications) would otherwise start a simulation that runs for days or fills memory with a
+month's leads. :func:`estimate_events` computes an upper estimate of the simulation events from
+the scenario's settings alone, without simulating; :func:`check_budget` refuses a run whose
+estimate exceeds the budget, saying how big it is and how to proceed. Every simulating verb of
+the command line checks it (``run``, ``compare``, ``sweep``, ``breakeven``, ``sensitivity``);
+``--force`` skips the check. The Python API does not: a notebook may run what it likes.
+
+What counts, per replication and strategy:
+
+* company leads: ``rate(t)`` integrated over the horizon (growth, seasonality), times the
+  largest demand effect the reputation index can reach (an upper bound);
+* partner-sourced leads: each month at most ``min(max_partners, initial + recruit_per_month x
+  activation_rate x months so far)`` active partners, each bringing ``sourced_leads_per_month``
+  (churn and onboarding delays only lower it);
+* :data:`EVENTS_PER_LEAD` per lead, a unit of work that bounds the events one lead causes
+  from above, plus the bookkeeping events that do not depend on leads (recruiting draws, hiring
+  reviews, requisitions, initial sellers, month ends).
+
+The planners' verbs simulate many points (:class:`Plan`, built by each planner: sweep,
+break-even, sensitivity): the estimate of a point is the one above with the point's parameter
+values; :func:`estimate_plan` says how the points add up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from channelsim.errors import Problem, ScenarioError, UsageError
+from channelsim.model.ledger import MONTH
+from channelsim.scenario import Scenario
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "EVENTS_PER_LEAD",
+    "EVENTS_PER_SECOND",
+    "MAX_PROBES",
+    "Estimate",
+    "Plan",
+    "check_budget",
+    "check_plan",
+    "estimate_events",
+    "estimate_plan",
+    "expected_company_leads",
+]
+
+DEFAULT_BUDGET = 200_000_000
+"""Most events a command-line run may simulate without ``--force``: about 50 million leads,
+some 7 minutes for one process at :data:`EVENTS_PER_SECOND`."""
+
+EVENTS_PER_LEAD = 4
+"""Events counted per lead: a unit of work, an upper bound on the events one lead causes.
+
+A lead causes at most two (and one more sales cycle each time its seller leaves mid-cycle): its
+arrival (leads that arrive before the next scheduled event share one callback) and the end of
+its sales cycle (it starts in the callback that finds it a slot); its patience deadline is
+settled from a heap, without an event. The count stays at 4, a conservative unit:
+:data:`EVENTS_PER_SECOND` is measured in it."""
+
+EVENTS_PER_SECOND = 450_000
+"""Estimated events one process simulates per second, to turn an estimate into minutes.
+
+Measured on a 2-vCPU cloud machine (Python 3.11, 2026-11-27): the shipped scenarios run at
+300,000 to 670,000 estimated events a second (median about 500,000), their tenfold-demand
+versions, the large runs the estimate is for, at 490,000 to 1,000,000."""
+
+ELASTICITY_RUNS = 3
+"""``compare`` reruns every strategy at 0.9x and 1.1x demand for the cost elasticity."""
+
+MAX_PROBES = 256
+"""Most scenarios a planner's estimate builds (about a millisecond each), see
+:func:`estimate_plan`."""
+
+_SUBSTEPS = 16
+_HUGE = 10**30
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The size of a run, before it runs.
+
+    Attributes:
+        events: estimated simulation events of the whole run.
+        company_leads: expected company leads of one replication (upper bound; for a planner,
+            at its largest point).
+        sourced_leads: partner-sourced leads of one replication (upper bound, hybrid strategy).
+        runs: replications x strategies x demand reruns (x points for a planner).
+        points: parameter points simulated (1 for ``run`` and ``compare``).
+    """
+
+    events: int
+    company_leads: float
+    sourced_leads: float
+    runs: int
+    points: int = 1
+
+    def minutes(self, jobs: int = 1) -> float:
+        """Estimated wall-clock minutes with ``jobs`` worker processes."""
+        return self.events / EVENTS_PER_SECOND / max(1, min(jobs, self.runs)) / 60
+
+
+def _clamp(x: float) -> float:
+    return x if math.isfinite(x) else float(_HUGE)
+
+
+def _base_rate(scenario: Scenario, t: np.ndarray) -> np.ndarray:
+    """Leads a month at times ``t`` (months), before seasonality and reputation.
+
+    The same curves as the model's demand (``channelsim.model.demand``); overflows become
+    infinities, turned into a huge finite number by the caller.
+    """
+    d = scenario.demand
+    l0, g = d.leads_per_month, np.float64(d.growth_rate)
+    if d.growth == "none":
+        return np.full_like(t, l0)
+    if d.growth == "linear":
+        return np.maximum(l0 * (1.0 + g * t), 0.0)
+    if d.growth == "exponential":  # compounded monthly; the schema keeps growth_rate > -1
+        return l0 * np.power(1.0 + g, t)
+    if d.growth == "logistic":
+        if l0 <= 0:
+            return np.zeros_like(t)
+        c = d.ceiling_leads_per_month or l0
+        # the logistic curve lies between its start and its ceiling
+        return np.minimum(c / (1.0 + (c / l0 - 1.0) * np.exp(-g * t)), max(c, l0))
+    # bass: market_size x F'(t)
+    p, q, m = np.float64(d.innovation), np.float64(d.imitation), np.float64(d.market_size)
+    e = np.exp(-(p + q) * t)
+    return m * (p + q) ** 2 / p * e / (1.0 + q / p * e) ** 2
+
+
+def _reputation_bound(scenario: Scenario) -> float:
+    """Largest multiplier the reputation index can put on company demand."""
+    baseline = max(scenario.direct.service_quality, 1e-6)
+    return max(1.0, 1.0 + scenario.demand.reputation_sensitivity * (1.0 / baseline - 1.0))
+
+
+def expected_company_leads(scenario: Scenario, demand_scale: float = 1.0) -> float:
+    """Expected company leads of one replication (an upper bound when reputation can help).
+
+    ``rate(t)`` is integrated month by month (midpoint rule, 16 points a month) with each
+    month's seasonality factor, then multiplied by the reputation bound.
+
+    Args:
+        scenario: a validated scenario.
+        demand_scale: multiplies demand (``compare``'s elasticity reruns).
+
+    Returns:
+        The expected number of leads (a float; huge values are capped at 1e30).
+    """
+    months = scenario.scenario.horizon_months
+    offsets = (np.arange(_SUBSTEPS) + 0.5) / _SUBSTEPS
+    t = (np.arange(months)[:, None] + offsets[None, :]).ravel()
+    season = np.asarray(scenario.demand.seasonality, dtype=float)[np.arange(months) % 12]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rate = _base_rate(scenario, t).reshape(months, _SUBSTEPS).mean(axis=1)
+        total = float(np.sum(rate * season)) * _reputation_bound(scenario) * demand_scale
+    return _clamp(total) if not math.isnan(total) else float(_HUGE)
+
+
+def _run_events(scenario: Scenario, mode: str) -> tuple[float, float, float]:
+    """Events, company leads and sourced leads of one replication of one strategy."""
+    months = scenario.scenario.horizon_months
+    company = expected_company_leads(scenario)
+    sourced = 0.0
+    other = float(months)  # month ends
+    if mode != "direct":
+        ends = np.arange(1, months + 1, dtype=float)
+        for p in scenario.partners:
+            # active partners never exceed the initial ones plus the recruits that activate
+            # (churn and onboarding delays only lower the count)
+            grown = min(p.initial, p.max_partners) + p.recruit_per_month * p.activation_rate * ends
+            active = np.minimum(float(p.max_partners), grown)
+            sourced += float(active.sum()) * p.sourced_leads_per_month
+            if p.max_partners > 0:
+                other += p.recruit_per_month * months  # one draw per recruit, even when full
+            other += 2 * min(p.initial, p.max_partners)
+    if mode != "indirect":
+        d = scenario.direct
+        h = d.hiring
+        other += 2 * d.initial_reps
+        if h.max_hires_per_month > 0:
+            other += months * MONTH / h.review_every_days  # reviews
+            other += d.max_reps + 2 * h.max_hires_per_month * months  # requisitions, starts
+    events = EVENTS_PER_LEAD * (company + sourced) + other
+    return _clamp(events), company, sourced
+
+
+def estimate_events(
+    scenario: Scenario,
+    strategies: Sequence[str],
+    replications: int,
+    elasticity: bool = False,
+) -> int:
+    """Estimated simulation events of a run, from the scenario's settings alone.
+
+    Args:
+        scenario: a validated scenario.
+        strategies: the strategies to simulate (built-in or named).
+        replications: replications of each strategy.
+        elasticity: True for ``compare``'s reruns at 0.9x and 1.1x demand (3 runs each).
+
+    Returns:
+        The estimate (an upper estimate: reputation at its best, partner programs full).
+    """
+    return _estimate(scenario, strategies, replications, elasticity).events
+
+
+def _estimate(
+    scenario: Scenario, strategies: Sequence[str], replications: int, elasticity: bool
+) -> Estimate:
+    factor = replications * (ELASTICITY_RUNS if elasticity else 1)
+    total = 0.0
+    company_max = sourced_max = 0.0
+    for name in strategies:
+        mode, resolved = scenario.resolve_strategy(name)
+        events, company, sourced = _run_events(resolved, mode)
+        total += events * factor
+        company_max, sourced_max = max(company_max, company), max(sourced_max, sourced)
+    runs = max(1, len(strategies) * factor)
+    return Estimate(int(min(_clamp(total), _HUGE)), company_max, sourced_max, runs)
+
+
+def _say(n: float) -> str:
+    """``4.2e10`` as "42 billion", small numbers with separators."""
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if n >= size:
+            value = n / size
+            if value >= 1e6:
+                return f"{n:.1e}"
+            return f"{value:,.0f} {word}" if value >= 10 else f"{value:.1f} {word}"
+    return f"{n:,.0f}"
+
+
+def _say_minutes(minutes: float) -> str:
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 120:
+        return f"~{minutes:,.0f} minutes"
+    if minutes < 48 * 60:
+        return f"~{minutes / 60:,.0f} hours"
+    if minutes < 365 * 24 * 60:
+        return f"~{minutes / 60 / 24:,.0f} days"
+    return "years"
+
+
+def check_budget(
+    scenario: Scenario,
+    strategies: Sequence[str],
+    replications: int,
+    elasticity: bool = False,
+    *,
+    file: str | None = None,
+    budget: int | None = None,
+    jobs: int = 1,
+    force: bool = False,
+) -> int:
+    """Refuse a run whose estimated events exceed the budget.
+
+    Args:
+        scenario: a validated scenario.
+        strategies: the strategies to simulate.
+        replications: replications of each strategy.
+        elasticity: ``compare``'s demand reruns are on.
+        file: the scenario file, named in the error.
+        budget: the limit (default: :data:`DEFAULT_BUDGET`).
+        jobs: worker processes, for the time estimate.
+        force: skip the check (the estimate is still returned).
+
+    Returns:
+        The estimated number of events.
+
+    Raises:
+        UsageError: the estimate exceeds the budget and ``force`` is False.
+    """
+    est = _estimate(scenario, strategies, replications, elasticity)
+    _enforce(est, "run", file=file, budget=budget, jobs=jobs, force=force)
+    return est.events
+
+
+def _enforce(
+    est: Estimate, what: str, *, file: str | None, budget: int | None, jobs: int, force: bool
+) -> None:
+    """Raise the refusal when ``est`` exceeds the budget (unless ``force``)."""
+    limit = DEFAULT_BUDGET if budget is None else budget
+    if force or est.events <= limit:
+        return
+    where = f"{jobs} processes" if jobs > 1 else "one process"
+    if est.points > 1:
+        size = (
+            f"up to about {_say(est.company_leads + est.sourced_leads)} leads per replication, "
+            f"{est.runs:,} replication runs at {est.points:,} points"
+        )
+        lower = "replications/horizon/leads/points"
+    else:
+        size = (
+            f"about {_say(est.company_leads + est.sourced_leads)} leads per replication, "
+            f"{est.runs:,} replication runs"
+        )
+        lower = "replications/horizon/leads"
+    raise UsageError(
+        Problem(
+            file,
+            "",
+            f"this {what} would simulate about {_say(est.events)} events "
+            f"({_say_minutes(est.minutes(jobs))} on this machine with {where}; {size}); the "
+            f"limit is {_say(limit)}; use --force to run it anyway or lower {lower}",
+        )
+    )
+
+
+# --- the planners' points --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parameter points a planner's command simulates, known before it starts.
+
+    Attributes:
+        what: the work in words, for the message: ``sweep``, ``break-even search``,
+            ``sensitivity analysis``.
+        axes: each varied key and the values it takes: the lowest and the highest of a number,
+            every value of anything else (text, lists).
+        evaluations: points simulated, each with every strategy and replication (for the
+            break-even search, the most it may need).
+        points: the points themselves, ``{key: value}`` (``{}`` is the scenario as it is), when
+            they are known before the command starts (sweep, tornado).
+    """
+
+    what: str
+    axes: Mapping[str, Sequence[Any]]
+    evaluations: int
+    points: Sequence[Mapping[str, Any]] | None = None
+
+    @classmethod
+    def from_points(cls, what: str, points: Sequence[Mapping[str, Any]]) -> Plan:
+        """The plan of a command whose every point is known before it starts."""
+        return cls(what, _axes(points), len(points), points)
+
+
+def _axes(points: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Each key's lowest and highest number, or every distinct value when not all are numbers."""
+    axes: dict[str, list[Any]] = {}
+    for key in points[0] if points else ():
+        values = list({json.dumps(p[key], sort_keys=True): p[key] for p in points}.values())
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            values = sorted({min(values), max(values)})
+        axes[key] = values
+    return axes
+
+
+def estimate_plan(
+    scenario: Scenario, plan: Plan, strategies: Sequence[str], replications: int
+) -> Estimate | None:
+    """Estimated simulation events of a planner's command.
+
+    The sum over the points of the estimate at each point when the points are known and no
+    more numerous than the corners of the box of :attr:`Plan.axes` (a grid of a few values,
+    a tornado). Otherwise the largest estimate at a corner times :attr:`Plan.evaluations`:
+    the estimate rises or falls monotonically with every number it reads (leads, growth,
+    horizon, recruits, headcounts, ...), so its largest value on the box is at a corner. Every
+    corner is tried when there are at most :data:`MAX_PROBES`; beyond that (many parameters),
+    a coordinate search: twice over the keys, each key takes the value with the largest
+    estimate, the others as set so far. It finds the largest corner when each key's more
+    expensive value does not depend on the others' (true of the numbers the estimate reads);
+    it may miss one where only a combination is expensive (a growth mode with a growth rate).
+    A sweep of 10,000 points over two keys thus costs 4 estimates, not 10,000.
+
+    Points or corners that are not valid scenarios are left out: the command refuses them
+    itself before it starts.
+
+    Args:
+        scenario: the base scenario (the command's replications and seed applied).
+        plan: the points.
+        strategies: strategies simulated at every point.
+        replications: replications of each strategy at every point.
+
+    Returns:
+        The estimate, or None when no point is a valid scenario.
+    """
+    corners = math.prod(len(values) for values in plan.axes.values())
+    points = plan.points
+    if points is not None and len(points) <= min(corners, MAX_PROBES):
+        found = [e for e in (_probe(scenario, p, strategies, replications) for p in points) if e]
+        if not found:
+            return None
+        events = sum(e.events for e in found)
+        largest = max(found, key=lambda e: e.events)
+    else:
+        largest = _largest_corner(scenario, plan.axes, strategies, replications, corners)
+        if largest is None:
+            return None
+        events = largest.events * plan.evaluations
+    n = max(1, plan.evaluations)
+    return Estimate(
+        int(min(_clamp(float(events)), _HUGE)),
+        largest.company_leads,
+        largest.sourced_leads,
+        largest.runs * n,
+        n,
+    )
+
+
+def check_plan(
+    scenario: Scenario,
+    plan: Plan,
+    strategies: Sequence[str],
+    replications: int,
+    *,
+    file: str | None = None,
+    budget: int | None = None,
+    jobs: int = 1,
+    force: bool = False,
+) -> int | None:
+    """Refuse a planner's command whose estimated events exceed the budget.
+
+    Args:
+        scenario: the base scenario (the command's replications and seed applied).
+        plan: the points it simulates (:func:`sweep_plan`, :func:`breakeven_plan`,
+            :func:`sensitivity_plan`).
+        strategies: strategies simulated at every point.
+        replications: replications of each strategy at every point.
+        file: the scenario file, named in the error.
+        budget: the limit (default: :data:`DEFAULT_BUDGET`).
+        jobs: worker processes, for the time estimate.
+        force: skip the check (the estimate is still returned).
+
+    Returns:
+        The estimated number of events (None when no point is a valid scenario).
+
+    Raises:
+        UsageError: the estimate exceeds the budget and ``force`` is False.
+    """
+    est = estimate_plan(scenario, plan, strategies, replications)
+    if est is not None:
+        _enforce(est, plan.what, file=file, budget=budget, jobs=jobs, force=force)
+    return None if est is None else est.events
+
+
+def _probe(
+    scenario: Scenario, values: Mapping[str, Any], strategies: Sequence[str], replications: int
+) -> Estimate | None:
+    """The estimate at one point (None: the point is not a valid scenario)."""
+    try:
+        point = scenario.with_overrides(dict(values)) if values else scenario
+        return _estimate(point, strategies, replications, False)
+    except ScenarioError:
+        return None
+
+
+def _largest_corner(
+    scenario: Scenario,
+    axes: Mapping[str, Sequence[Any]],
+    strategies: Sequence[str],
+    replications: int,
+    corners: int,
+) -> Estimate | None:
+    """The largest estimate at a corner of the box (see :func:`estimate_plan`)."""
+    if corners <= MAX_PROBES:
+        combos = itertools.product(*axes.values())
+        found = [
+            _probe(scenario, dict(zip(axes, c, strict=True)), strategies, replications)
+            for c in combos
+        ]
+        return max((e for e in found if e), key=lambda e: e.events, default=None)
+    corner: dict[str, Any] = {}
+    best: Estimate | None = None
+    for _ in range(2):
+        for key, values in axes.items():
+            for value in values:  # ties go to the later value: the high end of a range
+                e = _probe(scenario, {**corner, key: value}, strategies, replications)
+                if e is not None and (key not in corner or best is None or e.events >= best.events):
+                    corner[key], best = value, e
+    return best
