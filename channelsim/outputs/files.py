@@ -53,6 +53,7 @@ __all__ = [
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
+    "SUMMARY_COLUMNS",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -88,6 +89,21 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "strategy",
+    "channel",
+    "metric",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "n",
+    "median",
+)
+"""Columns of ``summary.csv``: the interval of each metric is the one its catalogue entry calls
+for (:mod:`channelsim.analysis.intervals`); ``median`` counts "never" as later than the horizon
+for censored times."""
 
 FLOAT_FORMAT = "%.10g"
 """How floats are written in CSV files (10 significant digits, the same on every machine)."""

@@ -66,6 +66,14 @@ class Meta(Table):
         description='Strategy that `run` simulates: "direct", "indirect", "hybrid" or a name '
         "defined under [strategies].",
     )
+    start_month: Count = Field(
+        1,
+        ge=1,
+        le=12,
+        description="Calendar month of simulated month 0 (1 = January ... 12 = December): "
+        "demand.seasonality is indexed by calendar month, so a run starting in October (10) "
+        "meets the October factor first.",
+    )
 
 
 class Targets(Table):
@@ -168,8 +176,8 @@ class Demand(Table):
         default_factory=lambda: list(_SEASONALITY_DEFAULT),
         min_length=12,
         max_length=12,
-        description="Twelve monthly multipliers of the lead rate (factors); element 0 is the "
-        "first simulated month.",
+        description="Twelve monthly multipliers of the lead rate (factors), by calendar month: "
+        "element 0 is January (the first simulated month is scenario.start_month).",
     )
     patience_days: DistSpec = Field(
         "inf",
@@ -407,7 +415,15 @@ class Brand(Table):
     reputation_memory_months: Number = Field(
         6.0,
         ge=1,
-        description="Span of the exponentially weighted reputation index (months).",
+        description="Span of the exponentially weighted reputation index (months): each "
+        "month's sales count with a weight that fades by 2 / (span + 1) a month.",
+    )
+    reputation_prior_sales: Number = Field(
+        20.0,
+        ge=0,
+        description="Sales behind the starting reputation of 1 (a pseudo-count): the index "
+        "is weighted by sales, so a month of a handful of sales moves it little; 0 lets the "
+        "first month's sales set it alone.",
     )
 
 
