@@ -437,8 +437,12 @@ def _arc_elasticity(fixed: float, variable: float) -> float:
 
 
 def _elasticity(effort: Effort) -> CheckPlan:
-    revenue = 1.25e6  # a year, at base win rates (12-month horizon)
-    sc = textbook_scenario(revenue, effort.reps, deal_size_cv=0.3)
+    sc = textbook_scenario(1.25e6, effort.reps, deal_size_cv=0.3)
+    # revenue booked within the year: a lead arriving at t is won by the horizon H only if its
+    # exponential cycle (mean 5 days) ends before H, so E[revenue] = 1.25M x (1 - mu (1 -
+    # e^(-H / mu)) / H) (the M/G/inf departures by H)
+    mu, horizon = 5.0, 12 * MONTH
+    revenue = 1.25e6 * (1 - mu * (1 - math.exp(-horizon / mu)) / horizon)
     team_fixed = 3 * 30_000 + 160_000  # three salaries and one manager a year
     mdf, partners = 100.0, 100  # a month per active partner, partners always active
     with_mdf = sc.with_overrides({"partners.agents.mdf_per_active_partner_month": mdf})
@@ -470,8 +474,10 @@ def _elasticity(effort: Effort) -> CheckPlan:
                 theory=_arc_elasticity(team_fixed, 0.05 * revenue),
                 values=results[1],
                 digits=4,
-                formula="ln((F + 1.1 c R) / (F + 0.9 c R)) / ln(1.1 / 0.9) with F = 250k, "
-                "c R = 62.5k (the variable share c R / (F + c R) = 0.2 to first order)",
+                formula="ln((F + 1.1 c R) / (F + 0.9 c R)) / ln(1.1 / 0.9) with F = 250k and "
+                "c R = 5% of the revenue booked within the year (1.25M x (1 - 5 (1 - e^(-365.25 / "
+                "5)) / 365.25) = 1.233M: deals still in their 5-day cycle at the horizon are not "
+                "booked); to first order the variable share c R / (F + c R) = 0.2",
                 details=common + " Payroll does not move with the win rate.",
             ),
             Measurement(
@@ -482,8 +488,8 @@ def _elasticity(effort: Effort) -> CheckPlan:
                 theory=_arc_elasticity(12 * mdf * partners, 0.25 * revenue),
                 values=results[2],
                 digits=4,
-                formula="the same arc formula with F = 12 x 100 x 100 = 120k of MDF, "
-                "c R = 312.5k of commissions",
+                formula="the same arc formula with F = 12 x 100 x 100 = 120k of MDF and "
+                "c R = 25% of the 1.233M booked",
                 details=common + " The MDF is paid per active partner, whatever sells.",
             ),
         ]
