@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from channelsim.distributions import DistSpec
 from channelsim.scenario.fields import (
     Count,
+    CurrencyCode,
     Invalid,
     Money,
     NonNegativeCount,
@@ -66,6 +67,12 @@ class Meta(Table):
         description='Strategy that `run` simulates: "direct", "indirect", "hybrid" or a name '
         "defined under [strategies].",
     )
+    currency: CurrencyCode = Field(
+        "USD",
+        description="ISO 4217 code of the scenario's money (three capital letters: USD, EUR, "
+        "GBP, JPY ...): every amount of the file is in it, and reports, tables, plots and "
+        "Excel files label money with it.",
+    )
     start_month: Count = Field(
         1,
         ge=1,
@@ -73,6 +80,34 @@ class Meta(Table):
         description="Calendar month of simulated month 0 (1 = January ... 12 = December): "
         "demand.seasonality is indexed by calendar month, so a run starting in October (10) "
         "meets the October factor first.",
+    )
+
+
+class Decision(Table):
+    """How the recommendation is chosen (``[decision]``): the objective and the constraints.
+
+    The recommended strategy is the one with the highest mean objective among those whose mean
+    meets every constraint; a strategy that misses one is named with the reason.
+    """
+
+    objective: Literal["npv", "contribution", "contribution_margin"] = Field(
+        "npv",
+        description='What the recommendation maximises (channel total, mean over replications): '
+        '"npv" (discounted contribution), "contribution" (over the horizon) or '
+        '"contribution_margin" (contribution / revenue).',
+    )
+    max_peak_investment: Money | None = Field(
+        None,
+        ge=0,
+        description="Most the company can put in before the money comes back (currency): a "
+        "strategy whose mean peak investment exceeds it is not recommended. Omitted: no limit.",
+    )
+    min_contribution_margin: Number | None = Field(
+        None,
+        ge=-10,
+        le=1,
+        description="Least contribution margin a strategy must earn (share of revenue: 0.15 = "
+        "15%) to be recommended. Omitted: no floor.",
     )
 
 
