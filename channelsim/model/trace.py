@@ -43,9 +43,20 @@ TRACE_COLUMNS = (
 """Columns of the per-lead trace, in order."""
 
 # positions in a record (a list, updated as the lead moves on)
-(_ID, _SOURCE, _SEG, _CHANNEL, _VALUE, _ARRIVAL, _START, _WAIT, _END, _OUTCOME, _DISRUPT, _OWNER) = (
-    range(12)
-)
+(
+    _ID,
+    _SOURCE,
+    _SEG,
+    _CHANNEL,
+    _VALUE,
+    _ARRIVAL,
+    _START,
+    _WAIT,
+    _END,
+    _OUTCOME,
+    _DISRUPT,
+    _OWNER,
+) = range(12)
 
 
 class Tracer:

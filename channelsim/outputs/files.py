@@ -39,10 +39,15 @@ from channelsim.errors import Problem, UsageError
 from channelsim.scenario import toml_value
 
 __all__ = [
+    "BACKTEST_CSV",
     "BREAKEVEN_JSON",
+    "CALIBRATION_DIR",
+    "CALIBRATION_HTML",
     "DIFFERENCES_CSV",
     "ERRORS_CSV",
+    "FIT_JSON",
     "FLOAT_FORMAT",
+    "INITIAL_STATE_JSON",
     "JOURNAL",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
@@ -53,6 +58,7 @@ __all__ = [
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
+    "SENSITIVITY_RANGES_TOML",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -88,6 +94,13 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
+CALIBRATION_DIR = "calibration"
+"""The folder ``calibrate`` writes beside the calibrated scenario."""
+FIT_JSON = "fit.json"
+CALIBRATION_HTML = "calibration.html"
+SENSITIVITY_RANGES_TOML = "sensitivity-ranges.toml"
+INITIAL_STATE_JSON = "initial_state.json"
+BACKTEST_CSV = "backtest.csv"
 
 FLOAT_FORMAT = "%.10g"
 """How floats are written in CSV files (10 significant digits, the same on every machine)."""
