@@ -7,8 +7,9 @@ state file instead).
 
 **Deals per seller** (``deals_per_rep``, ``deals_per_partner``: selling slots): for every owner
 with at least :data:`MIN_OWNER_DEALS` deals, the largest number of deals open at once on any
-day (a deal is open from the day it was created to the day before it closed; open deals to the
-export date); the estimate is the median over owners, with a bootstrap interval of the median.
+day, counted as the 90% quantile of their days (a deal is open from the day it was created to
+the day before it closed; open deals to the export date; see :data:`PEAK_QUANTILE`); the
+estimate is the median over owners, with a bootstrap interval of the median.
 It measures capacity only where sellers were ever full: in a team that never had a queue it is
 a lower bound (said in the output when the median owner's average load is under half its peak).
 
@@ -50,6 +51,11 @@ ACTIVE_DAYS = 31
 MIN_OWNER_DEALS = 5
 """Owners with fewer deals are left out of the deals-per-seller estimate."""
 
+PEAK_QUANTILE = 0.9
+"""An owner's peak load: the number of deals open at once that they reach or exceed on 10% of
+their active days. Not the maximum: a deal handed over when its seller leaves shows under the
+new owner from its creation, which makes a brief overlap above what anyone really worked."""
+
 MIN_RAMP_DEALS = 50
 """Closed deals of new sellers needed before a ramp is fitted."""
 
@@ -69,20 +75,19 @@ class Owners:
 
 
 def _load(deals: pd.DataFrame, as_of: pd.Timestamp) -> tuple[int, float]:
-    """Largest and mean number of deals open at once over the owner's active days."""
+    """Peak (the :data:`PEAK_QUANTILE` of days) and mean deals open at once, over active days."""
     start = deals.created.dt.normalize()
     end = deals.closed.fillna(as_of + _DAY).dt.normalize()
-    days = pd.concat(
-        [
-            pd.Series(1, index=start.to_numpy()),
-            pd.Series(-1, index=end.to_numpy()),
-        ]
-    )
-    per_day = days.groupby(level=0).sum().sort_index().cumsum()
-    span = (per_day.index[-1] - per_day.index[0]) / _DAY
-    durations = np.diff(np.asarray(per_day.index.to_numpy(), dtype="datetime64[D]")).astype(float)
-    mean = float((per_day.to_numpy()[:-1] * durations).sum() / span) if span > 0 else 0.0
-    return int(per_day.max()), mean
+    events = pd.concat([pd.Series(1, index=start.to_numpy()), pd.Series(-1, index=end.to_numpy())])
+    per_day = events.groupby(level=0).sum().sort_index().cumsum()
+    counts = per_day.to_numpy()[:-1]
+    days = np.diff(np.asarray(per_day.index.to_numpy(), dtype="datetime64[D]")).astype(float)
+    if days.sum() <= 0:
+        return int(per_day.max()), float(per_day.max())
+    order = np.argsort(counts, kind="stable")
+    share = np.cumsum(days[order]) / days.sum()
+    peak = int(counts[order][np.searchsorted(share, PEAK_QUANTILE)])
+    return peak, float((counts * days).sum() / days.sum())
 
 
 def owners(frame: pd.DataFrame, as_of: pd.Timestamp) -> Owners:
@@ -223,7 +228,8 @@ def fit_sellers(frame: pd.DataFrame, as_of: pd.Timestamp, win_rates: dict[str, f
                     high,
                     len(busy),
                     f"median over {len(busy)} owners (>= {MIN_OWNER_DEALS} deals) of the "
-                    "most deals open at once; bootstrap interval of the median",
+                    "deals open at once on their busiest 10% of days; bootstrap interval of "
+                    "the median",
                     written=max(1, int(round(value))),
                     unit="deals",
                     extra={"mean_load_over_peak": load},
