@@ -157,19 +157,21 @@ class _Candidate:
         return self.kind + (" + seasonality" if self.seasonal else "")
 
 
-def _season(theta: np.ndarray, seasonal: bool, months: pd.PeriodIndex) -> np.ndarray:
+def _season(theta: np.ndarray, seasonal: bool, months: pd.PeriodIndex | np.ndarray) -> np.ndarray:
+    """Each month's seasonal factor (``months``: periods, or calendar month indices 0-11)."""
+    index = months if isinstance(months, np.ndarray) else np.asarray(months.month) - 1
     if not seasonal:
-        return np.ones(len(months))
+        return np.ones(len(index))
     logs = np.append(theta, -theta.sum())  # 12 factors whose logs sum to 0
     factors = np.exp(logs)
     factors = factors / factors.mean()
-    return factors[np.asarray(months.month) - 1]
+    return factors[index]
 
 
 def _fit(kind: str, seasonal: bool, data: MonthlyLeads) -> _Candidate | None:
     m = data.used
     y, e, t = data.counts[m], data.exposure[m], data.times()[m]
-    months = data.months[m]
+    months = np.asarray(data.months[m].month) - 1  # computed once: the optimiser calls mu often
     k_trend = _TREND_PARAMS[kind]
 
     def mu(theta: np.ndarray) -> np.ndarray:
@@ -191,13 +193,17 @@ def _fit(kind: str, seasonal: bool, data: MonthlyLeads) -> _Candidate | None:
     best = None
     for start in starts:
         x0 = np.array(start + ([0.0] * 11 if seasonal else []), dtype=float)
-        res = optimize.minimize(
-            nll,
-            x0,
-            method="Nelder-Mead",
-            options={"maxiter": 20_000, "maxfev": 20_000, "xatol": 1e-8, "fatol": 1e-10},
-        )
-        res = optimize.minimize(nll, res.x, method="BFGS")
+        # the Poisson likelihood is smooth: quasi-Newton from the start, the simplex only as a
+        # fallback when the line search fails (a logistic start far from its optimum)
+        res = optimize.minimize(nll, x0, method="BFGS")
+        if not res.success:
+            res = optimize.minimize(
+                nll,
+                res.x,
+                method="Nelder-Mead",
+                options={"maxiter": 20_000, "maxfev": 20_000, "xatol": 1e-8, "fatol": 1e-10},
+            )
+            res = optimize.minimize(nll, res.x, method="BFGS")
         if best is None or res.fun < best.fun:
             best = res
     if best is None or best.fun >= 1e299:

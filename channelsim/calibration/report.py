@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from channelsim.metrics.formatting import format_estimate
+
 if TYPE_CHECKING:
     from channelsim.calibration.backtest import Backtest
     from channelsim.calibration.calibrate import Calibration
@@ -39,10 +41,8 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _num(x: float) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return ""
-    return f"{x:.4g}"
+def _num(x: float, unit: str = "") -> str:
+    return "" if x is None else format_estimate(float(x), unit)
 
 
 def render_html(
@@ -73,10 +73,10 @@ def render_html(
         "<th>n</th><th>method</th></tr>",
     ]
     for e in cal.estimates:
-        value = e.written if isinstance(e.written, str) else _num(e.value)
+        value = e.written if isinstance(e.written, str) else _num(e.value, e.unit)
         if isinstance(e.written, dict):
             value = ", ".join(f"{k} {v}" for k, v in e.written.items())
-        interval = f"{_num(e.low)} – {_num(e.high)}" if math.isfinite(e.low) else ""
+        interval = f"{_num(e.low, e.unit)} – {_num(e.high, e.unit)}" if math.isfinite(e.low) else ""
         parts.append(
             f"<tr><td><code>{_e(e.key)}</code></td><td class='num'>{_e(value)}</td>"
             f"<td class='num'>{_e(interval)}</td><td class='num'>{e.n}</td>"

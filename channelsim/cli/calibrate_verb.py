@@ -138,6 +138,8 @@ def calibrate(
     from channelsim.calibration.calibrate import calibrate as fit
     from channelsim.calibration.crm import read_deals
     from channelsim.calibration.writing import write_calibration
+    from channelsim.metrics.formatting import format_estimate
+    from channelsim.scenario import toml_value
 
     target = out if out is not None else Path("out") / deals.stem / "calibrated.toml"
     if target.suffix != ".toml":
@@ -176,9 +178,15 @@ def calibrate(
     for e in cal.estimates:
         if not e.in_scenario:
             continue
-        shown = e.written if isinstance(e.written, str | dict | list) else f"{e.value:.4g}"
+        shown = (
+            toml_value(e.written)
+            if isinstance(e.written, dict | list)
+            else e.written
+            if isinstance(e.written, str)
+            else format_estimate(e.value, e.unit)
+        )
         interval = (
-            f" [{e.low:.4g}, {e.high:.4g}]"
+            f" [{format_estimate(e.low, e.unit)}, {format_estimate(e.high, e.unit)}]"
             if math.isfinite(e.low) and math.isfinite(e.high) and e.low != e.high
             else ""
         )

@@ -18,6 +18,7 @@ from channelsim.metrics.catalogue import metric as _entry
 
 __all__ = [
     "axis_money",
+    "format_estimate",
     "format_interval",
     "format_number",
     "format_pm",
@@ -136,6 +137,24 @@ def format_pm(name: str, mean: float, ci_low: float, ci_high: float) -> str:
     if math.isfinite(ci_low) and math.isfinite(ci_high):
         text += " \u00b1 " + format_number(name, (ci_high - ci_low) / 2, like=mean)
     return text
+
+
+def format_estimate(value: float, unit: str = "") -> str:
+    """A fitted scenario input (``calibrate``): money without decimals, else 4 significant digits.
+
+    Args:
+        value: the number (not finite: an empty string).
+        unit: the estimate's unit; ``currency`` (or any unit from 1,000 up) gets thousands
+            separators.
+
+    Returns:
+        The text, e.g. ``"14,982"``, ``"0.2924"``, ``"55.73"``.
+    """
+    if not math.isfinite(value):
+        return ""
+    if unit.startswith("currency") or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def money_words(x: float) -> str:
