@@ -210,3 +210,36 @@ def test_report_escapes_every_string_from_the_export(tmp_path, capsys):
     state = json.loads((out.parent / "calibration" / "initial_state.json").read_text())
     assert state["format"] == "channelsim-initial-state"
     assert {d["owner"] for d in state["deals"]} <= {evil, "rep-1", "rep-2"}
+
+
+def test_a_channel_that_is_not_in_the_base_becomes_a_reseller_program(tmp_path):
+    lines = []
+    for i in range(40):
+        created = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=3 * i)).date()
+        closed = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=3 * i + 20)).date()
+        channel = "Partners West" if i % 2 else "direct"
+        stage = "won" if i % 3 == 0 else "lost"
+        lines.append(f"{created},{closed},{stage},{500 + i},o{i % 4},{channel}")
+    text = "created,closed,stage,amount,owner,channel\n" + "\n".join(lines) + "\n"
+    cal = calibrate(read_deals(_write(tmp_path, text)))
+    assert cal.mode == "hybrid"
+    (program,) = cal.scenario.partners
+    assert program.name == "Partners West" and program.kind == "reseller"
+    assert any("Partners West" in n and "not from data" in n for n in cal.notes)
+    assert program.win_rate == pytest.approx(
+        cal.estimate("partners.Partners West.win_rate").written
+    )
+    text = cal.scenario_toml()
+    assert "# from data: n = 20" in text  # the program's closed deals
+    from channelsim.scenario import loads_scenario
+
+    assert loads_scenario(text).partners[0].name == "Partners West"
+
+
+def test_sensitivity_ranges_file_errors_name_the_file(tmp_path, capsys):
+    scenario = _write(tmp_path, "[scenario]\nhorizon_months = 3\nreplications = 2\n", "s.toml")
+    bad = _write(tmp_path, '[sensitivity]\nranges = {"direct.win_rate" = [0.2]}\n', "r.toml")
+    code, _, err = _cli(["sensitivity", str(scenario), "--ranges", str(bad)], capsys)
+    assert code == 2 and "r.toml: sensitivity.ranges.direct.win_rate" in err
+    code, _, err = _cli(["sensitivity", str(scenario), "--ranges", str(tmp_path / "no")], capsys)
+    assert code == 2 and "file not found" in err

@@ -141,9 +141,12 @@ class Calibration:
             f"# Calibrated by `channelsim calibrate` from {self.deals.file} "
             f"(export date {self.deals.as_of.date()}).\n"
             "# Keys marked 'from data' were fitted (n, 95% interval, method); every other key is\n"
-            "# the base scenario's or the default: see calibration/fit.json, not_from_data.\n\n"
+            "# the base scenario's or the default. Not from data:\n"
+            + "".join(f"#   {n.key}: {n.reason}\n" for n in self.not_from_data)
+            + "\n"
         )
-        return header + dump_toml(self.scenario.to_toml_dict(), self.comments)
+        data = {k: v for k, v in self.scenario.to_toml_dict().items() if v not in ([], {})}
+        return header + dump_toml(data, self.comments)
 
 
 def _comment(e: Estimate) -> str:
