@@ -22,8 +22,10 @@ first month of the export may have started earlier: their tenure is a lower boun
 **Ramp.** For owners who started during the history (first deal after its first month), the
 win probability of their closed deals is fitted as ``w x (p0 + (1 - p0) min(tenure / R, 1))``
 (the model's linear ramp, tenure at the deal's creation) by binomial maximum likelihood, with
-``w`` the win rate of deals made after ``R``; the ramp is written only when the likelihood-ratio
-test against no ramp rejects it at 1% with at least :data:`MIN_RAMP_DEALS` such deals.
+``w`` the win rate of the reps already there in the first month; the ramp is written only when
+the likelihood-ratio test against no ramp rejects it at 1% with at least :data:`MIN_RAMP_DEALS`
+such deals. The data pin down the wins lost to the ramp, ``(1 - p0) R / 2`` rep-months, far
+better than ``p0`` and ``R`` apart: read the two together.
 
 **Partner-sourced leads**: partner-sourced deals of a program per active-partner-month
 (``sourced_leads_per_month``), with the exact Poisson interval.
@@ -290,6 +292,12 @@ def _ramp_note(frame, grp, first_month_end, rate, fit: SellerFit) -> list[str]:
     new = grp[grp["first"] > first_month_end]
     if rate is None or new.empty:
         return ["direct.ramp_months: no rep started during the history; ramp kept"]
+    # the ramped rate: deals of the reps already there when the history begins (the channel's
+    # own rate holds the ramping reps' deals too, which would hide part of the ramp)
+    veterans = grp[grp["first"] <= first_month_end].owner
+    done = frame[(frame.channel == DIRECT) & frame.owner.isin(veterans) & (frame.outcome != "open")]
+    if len(done) >= MIN_RAMP_DEALS:
+        rate = float((done.outcome == "won").mean())
     first = new.set_index("owner")["first"]
     deals = frame[
         (frame.channel == DIRECT) & frame.owner.isin(first.index) & (frame.outcome != "open")
