@@ -55,7 +55,7 @@ from channelsim.outputs.files import (
     FIT_JSON,
     INITIAL_STATE_JSON,
     PLOTS_DIR,
-    SENSITIVITY_RANGES_TOML,
+    RANGES_TOML,
     atomic_write,
     frame_csv,
     json_value,
@@ -333,7 +333,7 @@ def write_calibration(cal: Calibration, out: Path, bt: Backtest | None = None) -
     _check_folder(target)
     with replace_folder(target, check=False) as tmp:
         atomic_write(tmp / FIT_JSON, json.dumps(fit_json(cal, bt), indent=2) + "\n")
-        atomic_write(tmp / SENSITIVITY_RANGES_TOML, _ranges_toml(cal))
+        atomic_write(tmp / RANGES_TOML, _ranges_toml(cal))
         atomic_write(tmp / INITIAL_STATE_JSON, json.dumps(initial_state(cal), indent=1) + "\n")
         if bt is not None:
             atomic_write(tmp / BACKTEST_CSV, frame_csv(bt.table))

@@ -53,12 +53,12 @@ __all__ = [
     "MONTHLY_CSV",
     "PLOTS_DIR",
     "POINTS_CSV",
+    "RANGES_TOML",
     "REPORT_HTML",
     "RESOLVED_SCENARIO",
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
-    "SENSITIVITY_RANGES_TOML",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -85,6 +85,13 @@ MONTHLY_CSV = "monthly.csv"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
 TRACE_CSV = "trace.csv"
+CALIBRATION_DIR = "calibration"
+"""The folder ``calibrate`` writes beside the calibrated scenario."""
+FIT_JSON = "fit.json"
+CALIBRATION_HTML = "calibration.html"
+RANGES_TOML = "sensitivity-ranges.toml"
+INITIAL_STATE_JSON = "initial_state.json"
+BACKTEST_CSV = "backtest.csv"
 REPORT_HTML = "report.html"
 PLOTS_DIR = "plots"
 MANIFEST_JSON = "manifest.json"
@@ -94,13 +101,6 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
-CALIBRATION_DIR = "calibration"
-"""The folder ``calibrate`` writes beside the calibrated scenario."""
-FIT_JSON = "fit.json"
-CALIBRATION_HTML = "calibration.html"
-SENSITIVITY_RANGES_TOML = "sensitivity-ranges.toml"
-INITIAL_STATE_JSON = "initial_state.json"
-BACKTEST_CSV = "backtest.csv"
 
 FLOAT_FORMAT = "%.10g"
 """How floats are written in CSV files (10 significant digits, the same on every machine)."""
