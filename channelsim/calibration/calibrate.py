@@ -36,7 +36,7 @@ from channelsim.calibration.leads import LeadFit, fit_leads
 from channelsim.calibration.outcomes import channel_key, deal_sizes, segment_shares, win_rates
 from channelsim.calibration.sellers import SellerFit, fit_sellers
 from channelsim.errors import Problem, ScenarioError
-from channelsim.metrics.formatting import format_estimate
+from channelsim.metrics.formatting import format_fitted
 from channelsim.scenario import Scenario, loads_scenario
 from channelsim.scenario.toml_writer import dump_toml
 
@@ -153,7 +153,7 @@ def _comment(e: Estimate) -> str:
     interval = ""
     if math.isfinite(e.low) and math.isfinite(e.high):
         interval = (
-            f", 95% interval {format_estimate(e.low, e.unit)} to {format_estimate(e.high, e.unit)}"
+            f", 95% interval {format_fitted(e.low, e.unit)} to {format_fitted(e.high, e.unit)}"
         )
     return f"from data: n = {e.n}{interval}; {e.method}"
 

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from channelsim.metrics.formatting import format_estimate
+from channelsim.metrics.formatting import format_fitted
 
 if TYPE_CHECKING:
     from channelsim.calibration.backtest import Backtest
@@ -42,7 +42,7 @@ def _e(text: object) -> str:
 
 
 def _num(x: float, unit: str = "") -> str:
-    return "" if x is None else format_estimate(float(x), unit)
+    return "" if x is None else format_fitted(float(x), unit)
 
 
 def render_html(

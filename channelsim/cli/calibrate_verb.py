@@ -138,7 +138,7 @@ def calibrate(
     from channelsim.calibration.calibrate import calibrate as fit
     from channelsim.calibration.crm import read_deals
     from channelsim.calibration.writing import write_calibration
-    from channelsim.metrics.formatting import format_estimate
+    from channelsim.metrics.formatting import format_fitted
     from channelsim.scenario import toml_value
 
     target = out if out is not None else Path("out") / deals.stem / "calibrated.toml"
@@ -183,10 +183,10 @@ def calibrate(
             if isinstance(e.written, dict | list)
             else e.written
             if isinstance(e.written, str)
-            else format_estimate(e.value, e.unit)
+            else format_fitted(e.value, e.unit)
         )
         interval = (
-            f" [{format_estimate(e.low, e.unit)}, {format_estimate(e.high, e.unit)}]"
+            f" [{format_fitted(e.low, e.unit)}, {format_fitted(e.high, e.unit)}]"
             if math.isfinite(e.low) and math.isfinite(e.high) and e.low != e.high
             else ""
         )

@@ -19,6 +19,7 @@ from channelsim.metrics.catalogue import metric as _entry
 __all__ = [
     "axis_money",
     "format_estimate",
+    "format_fitted",
     "format_interval",
     "format_number",
     "format_estimate",
@@ -149,7 +150,7 @@ def format_estimate(
     return text
 
 
-def format_estimate(value: float, unit: str = "") -> str:
+def format_fitted(value: float, unit: str = "") -> str:
     """A fitted scenario input (``calibrate``): money without decimals, else 4 significant digits.
 
     Args:
