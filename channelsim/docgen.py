@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import get_args
 
-from channelsim.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from channelsim.distributions import (
+    Beta,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Triangular,
+    Uniform,
+)
 from channelsim.scenario import (
     BUILTIN_STRATEGIES,
     PARTNER_KINDS,
@@ -123,6 +131,7 @@ _DIST_EXAMPLES = {
     Gamma: '`{dist = "gamma", mean = 45, sd = 20}`',
     Triangular: '`{dist = "triangular", low = 10, mode = 30, high = 90}`',
     Uniform: '`{dist = "uniform", low = 10, high = 60}`',
+    Beta: '`{dist = "beta", a = 0.6, b = 3.4}`',
 }
 
 

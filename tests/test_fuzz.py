@@ -417,6 +417,8 @@ def test_every_amount_of_money_at_its_bound_gives_finite_money():
     sets = [f"product.{k}={MAX_AMOUNT}" for k in ("price", "unit_cost")]
     sets += [f"direct.{k}={MAX_AMOUNT}" for k in amounts if k in Direct.model_fields]
     sets += [f"partners.VARs.{k}={MAX_AMOUNT}" for k in amounts if k in PartnerProgram.model_fields]
+    sets += [f"product.subscription.{k}={MAX_AMOUNT}" for k in ("fee_per_month", "cost_per_month")]
+    sets += [f"cash.opening_cash={MAX_AMOUNT}"]
     assert len(sets) == len([f for f in flat_fields() if "(currency" in f.description])
     scenario = loads_scenario(SMALL, sets)
     result = simulate(scenario, "hybrid", replications=1)

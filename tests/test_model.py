@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from channelsim.experiments.replications import simulate
-from channelsim.metrics.compute import monthly_metrics, summary_metrics
+from channelsim.metrics.compute import Accounting, monthly_metrics, summary_metrics
 from channelsim.model.demand import DemandStream
 from channelsim.model.ledger import MONTH
 from channelsim.model.world import World
@@ -57,7 +57,7 @@ def _run(sc, mode, rep=0, **kw):
 def test_every_lead_ends_somewhere(make_scenario, mode):
     sc = make_scenario(SAAS)
     raw, _ = _run(sc, mode)
-    s = summary_metrics(raw.arrays, raw.channels[1:], 0.1, 40)
+    s = summary_metrics(raw.arrays, raw.channels[1:], Accounting(0.1, 40))
     for channel, m in s.items():
         ended = m["sales"] + m["lost_leads"] + m["lost_deals"] + m["open_deals_end"]
         assert m["leads"] == ended, channel

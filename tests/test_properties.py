@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from channelsim.errors import ScenarioError
-from channelsim.metrics.compute import summary_metrics
+from channelsim.metrics.compute import Accounting, summary_metrics
 from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
 from channelsim.scenario import PARTNER_KINDS, Scenario, loads_scenario
@@ -251,7 +251,7 @@ def test_invariants_of_any_valid_scenario(data):
         floor = -1e-9 if field == "wait_days" else 0.0
         assert np.all(values >= floor), (field, values.min())
 
-    summary = summary_metrics(arrays, programs, scenario.scenario.discount_rate, None)
+    summary = summary_metrics(arrays, programs, Accounting.of(scenario))
 
     # every lead is accounted for, per channel
     for channel, s in summary.items():

@@ -8,6 +8,8 @@ screenshot is kept under ``test-artifacts/report.png`` for a human to look at.
 
 from __future__ import annotations
 
+import copy
+
 import base64
 import inspect
 import os
@@ -86,6 +88,8 @@ def _figures(folder: Path) -> dict[str, Figure]:
         "cost_per_sale": plots.plot_cost_per_sale(monthly),
         "cost_vs_sales": plots.plot_cost_vs_sales(monthly, analysis.cost_fits(monthly)),
         "margin_bridge": plots.plot_margin_bridge(analysis.margin_bridge(summary)),
+        "recurring": plots.plot_recurring(monthly),
+        "cash_balance": plots.plot_cash_balance(monthly),
     }
 
 
@@ -139,11 +143,23 @@ def test_sales_band_is_the_t_interval(run_folder: Path) -> None:
 
 def test_save_plots_writes_one_png_per_plot(run_folder: Path) -> None:
     paths = save_plots(run_folder)
-    assert [p.stem for p in paths] == list(_figures(run_folder))
+    # no subscription and no payment terms: no recurring-revenue or cash plot
+    expected = [s for s in _figures(run_folder) if s not in ("recurring", "cash_balance")]
+    assert [p.stem for p in paths] == expected
     for path in paths:
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"Software" not in data and b"matplotlib" not in data.lower()
+
+
+def test_subscriptions_and_payment_terms_add_their_plots(tmp_path: Path) -> None:
+    data = copy.deepcopy(SCENARIO)
+    data["product"]["subscription"] = {"fee_per_month": 50.0}
+    data["cash"] = {"customer_payment_days": 30}
+    simulate(Scenario.model_validate(data), ["direct"], jobs=1).save(tmp_path)
+    stems = [p.stem for p in save_plots(tmp_path)]
+    assert stems[-3:] == ["recurring", "cash_balance", "margin_bridge"]
+    assert "Recurring revenue and customers" in (tmp_path / REPORT_HTML).read_text()
 
 
 def test_save_plots_skips_what_the_folder_lacks(tmp_path: Path, run_folder: Path) -> None:

@@ -153,6 +153,7 @@ def verdict_claims(
                 )
             )
 
+    claims.extend(_conflict_claims(summary, strategies))
     if differences is None or differences.empty:
         return claims
     d = differences[differences.channel == "total"]
@@ -212,6 +213,19 @@ def verdict_claims(
                     hi,
                 )
             )
+        r = by_metric.get("arr_end")
+        if r is not None and _excludes_zero(r):
+            m, lo, hi = interval(r)
+            word = "more" if m > 0 else "less"
+            parts.append(
+                (
+                    f"ends with {money_words(abs(m))} {word} annual recurring revenue (95% CI "
+                    f"{money_words(lo)} to {money_words(hi)})",
+                    "arr_end",
+                    lo,
+                    hi,
+                )
+            )
         r = by_metric.get("cost_per_sale")
         if r is not None and _excludes_zero(r):
             m, lo, hi = interval(r)
@@ -267,6 +281,33 @@ def verdict_claims(
                         hi[0],
                     )
                 )
+    return claims
+
+
+def _conflict_claims(summary: pd.DataFrame, strategies: list[str]) -> list[Claim]:
+    """A sentence for each strategy whose partners took leads the sales team would have had.
+
+    It says how many new leads the partners brought and how many they took; when they took
+    more than they brought, that most of what they add is demand the company had.
+    """
+    part = summary[summary.channel == "partners"]
+    claims = []
+    for s in strategies:
+        rows = part[part.strategy == s].set_index("metric")
+        if "cannibalized_leads" not in rows.index or "sourced_leads" not in rows.index:
+            continue
+        taken = rows.loc["cannibalized_leads"]
+        new = float(rows.loc["sourced_leads", "mean"])
+        if not taken["mean"] > 0:
+            continue
+        text = (
+            f"{s}: partners brought {new:,.0f} new leads and took {taken['mean']:,.0f} "
+            f"(95% CI {taken.ci_low:,.0f} to {taken.ci_high:,.0f}) the sales team would have "
+            "had (channel conflict)"
+        )
+        if taken["mean"] > new:
+            text += ", so most of their gain is demand the company had, not new reach"
+        claims.append(Claim(text + ".", "cannibalized_leads", taken.ci_low, taken.ci_high))
     return claims
 
 

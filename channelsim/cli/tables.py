@@ -9,7 +9,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from channelsim.metrics.catalogue import ACTIVITY_METRICS, CENSORED_METRICS
+from channelsim.metrics.catalogue import (
+    ACTIVITY_METRICS,
+    CENSORED_METRICS,
+    optional_key_metrics,
+)
 from channelsim.metrics.formatting import format_estimate, format_number, undefined_text
 
 if TYPE_CHECKING:
@@ -71,7 +75,7 @@ def summary_tables(result: RunResult) -> list[Any]:
         for channel in channels:
             table.add_column(escape(channel), justify="right")
         cells = {(r.channel, r.metric): r for r in rows.itertuples(index=False)}
-        for metric in KEY_METRICS:
+        for metric in KEY_METRICS + optional_key_metrics(rows):
             line = [metric]
             for channel in channels:
                 r = cells.get((channel, metric))
@@ -119,7 +123,7 @@ def comparison_table(result: RunResult) -> Any:
     for strategy in result.strategies:
         table.add_column(escape(strategy), justify="right")
     cells = {(r.strategy, r.metric): r for r in total.itertuples(index=False)}
-    for metric in COMPARE_METRICS:
+    for metric in COMPARE_METRICS + optional_key_metrics(summary):
         row = [metric]
         for strategy in result.strategies:
             r = cells.get((strategy, metric))

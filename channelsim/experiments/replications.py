@@ -21,7 +21,12 @@ from channelsim.errors import Problem, ScenarioError
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.experiments.results import RunResult
 from channelsim.metrics.catalogue import COMPARISON_METRICS, MONTHLY_METRICS, SUMMARY_METRICS
-from channelsim.metrics.compute import channel_groups, monthly_metrics, summary_metrics
+from channelsim.metrics.compute import (
+    Accounting,
+    channel_groups,
+    monthly_metrics,
+    summary_metrics,
+)
 from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
 from channelsim.outputs.files import SUMMARY_COLUMNS
@@ -63,19 +68,13 @@ def run_task(task: Task) -> TaskResult:
     world = World(scenario, mode, task.replication, task.strategy, tracer, task.elasticity)
     raw = world.run()
     programs = raw.channels[1:]
-    meta = scenario.scenario
+    accounting = Accounting.of(scenario)
     return TaskResult(
         strategy=task.strategy,
         replication=task.replication,
         channels=list(channel_groups(programs)),
-        monthly=monthly_metrics(raw.arrays, programs),
-        summary=summary_metrics(
-            raw.arrays,
-            programs,
-            meta.discount_rate,
-            scenario.targets.sales_per_month,
-            elasticity=task.elasticity,
-        ),
+        monthly=monthly_metrics(raw.arrays, programs, accounting),
+        summary=summary_metrics(raw.arrays, programs, accounting, elasticity=task.elasticity),
         trace=raw.trace,
     )
 

@@ -11,6 +11,8 @@ Kinds:
 * ``flow``: summed over months and over channels (sales, revenue, costs, hires ...);
 * ``ratio``: recomputed from sums, never averaged (cost per sale = cost of sales / sales);
 * ``stock``: read at the end of each month (monthly only: headcount, active partners);
+* ``level``: read at the end of each month, and in the summary its value at the horizon
+  (``active_customers``, ``net_revenue_retention``, ``cash_balance``);
 * ``end``: a stock at the end of the horizon (summary only: ``headcount_end``);
 * ``value``: a function of the monthly path (``npv``, ``peak_investment``);
 * ``time``: the month an event first happens (``payback_month``, ``months_to_target``); it
@@ -39,6 +41,7 @@ __all__ = [
     "COMPARISON_METRICS",
     "FLOW_METRICS",
     "KINDS",
+    "LEVEL_METRICS",
     "MONTHLY_METRICS",
     "RATIO_METRICS",
     "SCALAR_METRICS",
@@ -47,12 +50,14 @@ __all__ = [
     "Metric",
     "lower_is_better",
     "metric",
+    "optional_key_metrics",
 ]
 
 KINDS: tuple[str, ...] = (
     "flow",
     "ratio",
     "stock",
+    "level",
     "end",
     "value",
     "time",
@@ -113,7 +118,7 @@ class Metric:
     @property
     def monthly(self) -> bool:
         """Whether ``monthly.csv`` has a column for it."""
-        return self.kind in ("flow", "ratio", "stock")
+        return self.kind in ("flow", "ratio", "stock", "level")
 
     @property
     def summary(self) -> bool:
@@ -207,6 +212,45 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("departures", "reps", "flow", "lower", "Reps who left."),
     Metric("partners_recruited", "partners", "flow", "higher", "Partners recruited."),
     Metric("partners_churned", "partners", "flow", "lower", "Active partners who left."),
+    Metric(
+        "recurring_revenue",
+        "currency",
+        "flow",
+        "higher",
+        "Subscription fees paid by the channel's customers (included in revenue).",
+        label="recurring revenue",
+    ),
+    Metric(
+        "churned_customers",
+        "customers",
+        "flow",
+        "lower",
+        "Subscription customers who did not renew.",
+    ),
+    Metric(
+        "commission_clawbacks",
+        "currency",
+        "flow",
+        "higher",
+        "Commissions taken back after a refund or an early churn (they lower channel cost).",
+    ),
+    Metric(
+        "cannibalized_leads",
+        "leads",
+        "flow",
+        "lower",
+        "Company leads the program took from the company's own demand (registered first by a "
+        "partner, or bought from a reseller undercutting the team's price).",
+    ),
+    Metric(
+        "cash_flow",
+        "currency",
+        "flow",
+        "higher",
+        "Money collected minus money paid in the month (payment terms of [cash]).",
+        label="cash flow",
+        lower=None,
+    ),
     # -- ratios -------------------------------------------------------------------------------
     Metric(
         "lost_lead_share",
@@ -285,6 +329,34 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("partners_active", "partners", "stock", "higher", "Active partners at the month end."),
     Metric("open_deals", "deals", "stock", "lower", "Leads waiting or being sold to."),
     Metric("reputation", "index", "stock", "higher", "Reputation index (start = 1)."),
+    # -- levels (monthly, and at the horizon in the summary) -------------------------------
+    Metric(
+        "active_customers",
+        "customers",
+        "level",
+        "higher",
+        "Subscription customers at the end of the month (summary: at the horizon).",
+        label="active customers at the end",
+    ),
+    Metric(
+        "net_revenue_retention",
+        "share",
+        "level",
+        "higher",
+        "Recurring revenue of the customers active 12 months before, over theirs then "
+        "(trailing 12 months; summary: at the horizon).",
+        label="net revenue retention (trailing 12 months)",
+        short="net revenue retention",
+    ),
+    Metric(
+        "cash_balance",
+        "currency",
+        "level",
+        "higher",
+        "Cash at the end of the month: opening cash (total only) plus the cash flows.",
+        label="cash at the end",
+        lower=None,
+    ),
     # -- summary values -----------------------------------------------------------------------
     Metric(
         "npv",
@@ -347,6 +419,61 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("partners_active_end", "partners", "end", "higher", "Active partners at the end."),
     Metric("open_deals_end", "deals", "end", "lower", "Open deals at the end of the horizon."),
     Metric(
+        "arr_end",
+        "currency",
+        "value",
+        "higher",
+        "Annual recurring revenue at the horizon: 12 x the last month's recurring revenue.",
+        label="ARR at the end",
+    ),
+    Metric(
+        "customer_lifetime_value",
+        "currency",
+        "value",
+        "higher",
+        "Net recurring revenue a customer brings over its life: net fees per customer-month "
+        "over churn per customer-month (the steady-state estimate).",
+        label="customer lifetime value",
+        short="LTV",
+    ),
+    Metric(
+        "ltv_to_cac",
+        "ratio",
+        "value",
+        "higher",
+        "Customer lifetime value over the cost of sales per new customer (CAC).",
+        label="LTV / CAC",
+        short="LTV / CAC",
+    ),
+    Metric(
+        "min_cash_balance",
+        "currency",
+        "value",
+        "higher",
+        "Lowest cash balance of the horizon (opening cash included).",
+        label="lowest cash balance",
+        lower=None,
+    ),
+    Metric(
+        "cash_breakeven_month",
+        "month",
+        "time",
+        "lower",
+        "First month after which cumulative cash flow stays >= 0.",
+        label="cash break-even month",
+        undefined="never",
+        reached="cash_breakeven_reached",
+    ),
+    Metric(
+        "cash_breakeven_reached",
+        "share",
+        "indicator",
+        "higher",
+        "1 in a replication whose cumulative cash flow ends non-negative for good.",
+        label="replications whose cash breaks even",
+        upper=1.0,
+    ),
+    Metric(
         "reputation_end",
         "index",
         "end",
@@ -398,10 +525,13 @@ RATIO_METRICS: tuple[str, ...] = _names("ratio")
 STOCK_METRICS: tuple[str, ...] = _names("stock")
 """Monthly metrics read at the end of each month."""
 
-SCALAR_METRICS: tuple[str, ...] = _names("value", "time", "indicator", "end")
+LEVEL_METRICS: tuple[str, ...] = _names("level")
+"""Metrics read at the end of each month, in the summary at the horizon."""
+
+SCALAR_METRICS: tuple[str, ...] = _names("level", "value", "time", "indicator", "end")
 """Summary metrics that are not a sum of monthly values, in contract order."""
 
-MONTHLY_METRICS: tuple[str, ...] = FLOW_METRICS + RATIO_METRICS + STOCK_METRICS
+MONTHLY_METRICS: tuple[str, ...] = FLOW_METRICS + RATIO_METRICS + STOCK_METRICS + LEVEL_METRICS
 """Columns of ``monthly.csv`` after strategy, replication, month and channel."""
 
 SUMMARY_METRICS: tuple[str, ...] = FLOW_METRICS + RATIO_METRICS + SCALAR_METRICS
@@ -422,3 +552,48 @@ ACTIVITY_METRICS: tuple[str, ...] = (
     "partners_active_end",
 )
 """A channel with all of these at zero did nothing (tables leave it out)."""
+
+
+SUBSCRIPTION_KEY_METRICS: tuple[str, ...] = (
+    "arr_end",
+    "active_customers",
+    "net_revenue_retention",
+    "customer_lifetime_value",
+    "ltv_to_cac",
+)
+"""Key rows a subscription adds to the terminal and report tables."""
+
+CASH_KEY_METRICS: tuple[str, ...] = ("min_cash_balance", "cash_breakeven_month")
+"""Key rows that payment terms (or opening cash) add."""
+
+
+def optional_key_metrics(summary) -> tuple[str, ...]:
+    """The key rows a summary table needs beyond the fixed ones, for channel ``total``.
+
+    Subscription rows when some strategy has recurring revenue; cash rows when cash differs
+    from contribution (payment terms or opening cash: the lowest cash balance is then not
+    minus the peak investment).
+
+    Args:
+        summary: a ``summary.csv`` table (pandas DataFrame with strategy, channel, metric,
+            mean).
+
+    Returns:
+        Metric names, in table order.
+    """
+    total = summary[summary["channel"] == "total"]
+    means = {
+        (r.strategy, r.metric): float(r.mean)
+        for r in total.itertuples(index=False)
+        if r.metric in ("arr_end", "min_cash_balance", "peak_investment")
+    }
+    strategies = dict.fromkeys(s for s, _ in means)
+    out: tuple[str, ...] = ()
+    if any(means.get((s, "arr_end"), 0.0) > 0 for s in strategies):
+        out += SUBSCRIPTION_KEY_METRICS
+    for s in strategies:
+        low, peak = means.get((s, "min_cash_balance")), means.get((s, "peak_investment"))
+        if low is not None and peak is not None and abs(low + peak) > 1e-6 * max(1.0, peak):
+            out += CASH_KEY_METRICS
+            break
+    return out

@@ -120,8 +120,12 @@ class DemandSpec:
             # ln((1 + A e^{-g t}) / (1 + A)) = log1p(-s (1 - e^{-g t})), s = A / (1 + A): exact
             # for a tiny g t, where subtracting two logarithms would lose every digit
             s = 1.0 / (1.0 + l0 / (c - l0))
-            with np.errstate(over="ignore"):
-                return c * (t + np.log1p(s * np.expm1(-g * t)) / g)
+            x = -g * t
+            # past x = 500, log1p(s (e^x - 1)) = x + ln s to double precision (a collapsing
+            # curve, g << 0, would otherwise give inf - inf)
+            big = x > 500.0
+            small = np.log1p(s * np.expm1(np.where(big, 0.0, x)))
+            return c * (t + np.where(big, x + math.log(s), small) / g)
         if self.growth == "bass":
             p, q, m = self.innovation, self.imitation, self.market_size
             e = np.exp(-(p + q) * t)

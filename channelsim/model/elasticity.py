@@ -15,8 +15,12 @@ slots and queues, never outcomes). So the two scaled runs are booked in the base
 when a deal ends, :class:`ElasticChannel` also asks whether it would have been won with the
 win probability scaled (the lead's own ``u`` against ``min(1, s p)``) and books that sale's
 variable cost of sales (discount, commission, bounty, network fee, escalation) in shadow
-ledger rows. Fixed costs are the base run's. This is exactly what replaying the base run's
-decisions in two reruns would give, at the cost of a few operations per deal.
+ledger rows; for a subscription, also the expected discount and commissions on the fees the
+customer will pay within the horizon (its survival and fee growth in closed form:
+:meth:`~channelsim.model.customers.CustomerBase.future_cost`), since a customer won costs
+those whichever month they are paid in. Fixed costs are the base run's. This is exactly what
+replaying the base run's decisions in two reruns would give, at the cost of a few operations
+per deal (for subscriptions: in expectation over the customer's renewals).
 """
 
 from __future__ import annotations
@@ -65,7 +69,13 @@ class ElasticChannel(Channel):
             value = lead.value * t.size_factor
             pay = value * t.commission_rate + t.bounty
             cost = value * t.discount + pay + pay * t.network_fee_rate
-            if lead.u / ps >= t.service_quality:  # given a win, u / p is U(0, 1): its fate
+            v = lead.u / ps  # given a win, u / p is U(0, 1): its fate
+            bad = v >= t.service_quality
+            if bad:
                 cost += t.escalation_cost
+            customers = self.customers
+            refunded = bad and v - t.service_quality < t.refund_rate * (1.0 - t.service_quality)
+            if customers is not None and not refunded:
+                cost += value * t.fee_per_unit_value * customers.future_cost(bad)[m]
             sales[m] += 1
             variable[m] += cost

@@ -52,6 +52,14 @@ FLOW_FIELDS: tuple[str, ...] = (
     "partners_activated",
     "partners_churned",
     "seller_days",
+    # subscriptions (channelsim.model.customers)
+    "recurring_revenue",
+    "recurring_revenue_new12",
+    "recurring_net_revenue",
+    "churned_customers",
+    "commission_clawbacks",
+    # channel conflict
+    "cannibalized_leads",
     # shadow runs with win probabilities scaled (channelsim.model.elasticity), compare only
     "win_low_sales",
     "win_low_variable_cost",
@@ -60,7 +68,13 @@ FLOW_FIELDS: tuple[str, ...] = (
 )
 """Quantities summed over a month."""
 
-STOCK_FIELDS: tuple[str, ...] = ("headcount", "partners_active", "open_deals", "reputation")
+STOCK_FIELDS: tuple[str, ...] = (
+    "headcount",
+    "partners_active",
+    "open_deals",
+    "reputation",
+    "active_customers",
+)
 """Quantities read at the end of a month."""
 
 FIXED_COST_FIELDS = (

@@ -154,3 +154,67 @@ class SegmentRouting(Router):
         if where == "partners":
             return _to_partners(self.fallback.picker, self.direct)
         return self.fallback.choose(lead)
+
+
+class ConflictRouting(Router):
+    """Channel conflict (``[conflict]``) on top of a strategy's router.
+
+    Each company lead is first routed by ``base`` (so the routing stream is drawn exactly as
+    without conflict: common random numbers). Then:
+
+    * a pending **claim** (a partner-sourced lead that was in fact a company lead the partner
+      registered first, :meth:`claim`) takes the lead: ``partner_first`` gives it to the
+      claiming program, ``direct_first`` to the team when it has reps;
+    * a lead bound for the team goes, with probability ``undercut``, to a reseller program
+      with an active partner (it buys there at the reseller's price).
+
+    A lead the team would have had and a program takes is counted in ``cannibalized_leads``
+    on the program's row. Claims are counts per program (nothing grows with the leads); the
+    oldest-claiming program does not matter, the one with most pending claims is served first.
+    """
+
+    def __init__(
+        self,
+        base: Router,
+        direct: Channel,
+        programs: list[Channel],
+        resellers: PartnerPicker | None,
+        *,
+        direct_first: bool,
+        undercut: float,
+        uniform,
+        cannibalized: list[list[float]],
+        month_of,
+    ) -> None:
+        self.base, self.direct, self.programs = base, direct, programs
+        self.resellers, self.direct_first, self.undercut = resellers, direct_first, undercut
+        self._u, self._cannibalized, self._month_of = uniform, cannibalized, month_of
+        self.claims = [0] * len(programs)
+        self.pending = 0
+
+    def claim(self, program: int) -> None:
+        """Program ``program`` (its position) registered the next company lead."""
+        self.claims[program] += 1
+        self.pending += 1
+
+    def choose(self, lead: Lead) -> Channel:
+        """The channel for ``lead``."""
+        base = self.base
+        chosen = base.only or base.choose(lead)
+        direct = self.direct
+        target = chosen
+        if self.pending:
+            claims = self.claims
+            k = max(range(len(claims)), key=claims.__getitem__)
+            claims[k] -= 1
+            self.pending -= 1
+            if self.direct_first and direct.slots > 0:
+                target = direct
+            else:
+                target = self.programs[k]
+        if target is direct and self.undercut > 0 and self.resellers is not None:
+            if self._u() < self.undercut:
+                target = self.resellers.pick() or direct
+        if chosen is direct and target is not direct:
+            self._cannibalized[target.index][self._month_of(lead.arrival)] += 1
+        return target

@@ -97,6 +97,7 @@ class Terms:
     refund_rate: float = 0.0
     escalation_cost: float = 0.0
     message_control: float = 1.0
+    fee_per_unit_value: float = 0.0  # subscription fee a month per unit of deal value
 
 
 class Channel:
@@ -138,6 +139,9 @@ class Channel:
         self._busy_days = 0.0
         row = ledger.row
         self.ledger = ledger
+        self.customers = None  # a CustomerBase when the product is a subscription
+        self.clawback_refunds = False  # cash.commission_clawback_months > 0
+        self._clawbacks = ledger.row("commission_clawbacks", index)
         i = index
         self._leads = row("leads", i)
         self._sales = row("sales", i)
@@ -370,9 +374,15 @@ class Channel:
                 self._network_fees[m] += pay * t.network_fee_rate
         self._cogs[m] += t.unit_cost * lead.size * t.size_factor
         self._controlled[m] += t.message_control
-        if v >= t.service_quality:
+        bad = v >= t.service_quality
+        if bad:
             self._escalations[m] += 1
             self._esc_costs[m] += t.escalation_cost
             # given a bad experience, (v - q) / (1 - q) is U(0, 1) again
             if (v - t.service_quality) < t.refund_rate * (1.0 - t.service_quality):
                 self._refunds[m] += value - discount
+                if self.clawback_refunds:  # the refund takes back the sale's commission
+                    self._clawbacks[m] += pay
+                return  # a refunded sale starts no subscription
+        if self.customers is not None:
+            self.customers.add(m, value * t.fee_per_unit_value, bad, pay)

@@ -17,12 +17,14 @@ import simpy
 
 from channelsim.distributions import block_sampler
 from channelsim.model.brand import Reputation
+from channelsim.model.customers import CustomerBase, renewal_hazards, renewals_within
 from channelsim.model.demand import DemandStream, LeadMaker, demand_spec
 from channelsim.model.direct import YEAR, BudgetPolicy, DemandPolicy, PlanPolicy, SalesForce
 from channelsim.model.elasticity import ElasticChannel
 from channelsim.model.ledger import MONTH, Ledger
 from channelsim.model.partners import PartnerNetwork
 from channelsim.model.routing import (
+    ConflictRouting,
     DirectRouting,
     OverflowRouting,
     PartnerPicker,
@@ -121,6 +123,8 @@ class World:
         self.demand = DemandStream(self.spec, streams("demand"))
         refund = sc.brand.refund_rate
         unit_cost = sc.product.unit_cost
+        sub = sc.product.subscription
+        fee_per_unit = sub.fee_per_month / sc.product.price if sub is not None else 0.0
 
         # direct channel and sales force
         self.direct = channel(
@@ -134,9 +138,11 @@ class World:
                 refund_rate=refund,
                 escalation_cost=d.escalation_cost,
                 message_control=d.message_control,
+                fee_per_unit_value=fee_per_unit,
             ),
             seg_factors,
         )
+        self._subscribe(self.direct, streams, sc, d.commission_rate, d.renewal_commission_rate)
         self.force: SalesForce | None = None
         if mode != "indirect":
             h = d.hiring
@@ -197,8 +203,18 @@ class World:
                     refund_rate=refund,
                     escalation_cost=p.escalation_cost,
                     message_control=p.message_control,
+                    fee_per_unit_value=fee_per_unit,
                 ),
                 seg_factors,
+            )
+            self._subscribe(
+                chan,
+                streams,
+                sc,
+                p.commission_rate,
+                p.renewal_commission_rate,
+                discount=p.discount,
+                network_fee_rate=p.network_fee_rate,
             )
             self.program_channels.append(chan)
             if mode == "direct":
@@ -212,7 +228,12 @@ class World:
                     uniform=_uniform_sampler(streams(prefix + "activation")),
                     expo=_expo_sampler(streams(prefix + "life")),
                     onboarding=p.onboarding_days.sampler(streams(prefix + "onboarding")),
-                    new_lead=self._sourced_lead_fn(chan, maker),
+                    new_lead=self._sourced_lead_fn(
+                        chan,
+                        maker,
+                        sc.conflict.partner_sourced_overlap,
+                        _uniform_sampler(streams(prefix + "conflict")),
+                    ),
                     initial=p.initial,
                     recruit_per_month=p.recruit_per_month,
                     max_partners=p.max_partners,
@@ -247,8 +268,61 @@ class World:
                 self.router = SegmentRouting(
                     [s.channel for s in segments] or ["any"], self.direct, share
                 )
+        self.conflict: ConflictRouting | None = None
+        c = sc.conflict
+        if mode != "direct" and (c.partner_sourced_overlap > 0 or c.price_undercut > 0):
+            pairs = zip(self.program_channels, programs, strict=True)
+            resellers = [ch for ch, p in pairs if p.discount > 0]
+            self.conflict = self.router = ConflictRouting(
+                self.router,
+                self.direct,
+                self.program_channels,
+                PartnerPicker(resellers, _uniform_sampler(streams("conflict:undercut")))
+                if resellers
+                else None,
+                direct_first=c.deal_registration == "direct_first" and mode == "hybrid",
+                undercut=c.price_undercut if mode == "hybrid" else 0.0,
+                uniform=_uniform_sampler(streams("conflict:undercut-share")),
+                cannibalized=ledger.cannibalized_leads,
+                month_of=lambda t: min(int(t / MONTH), self.months - 1),
+            )
 
     # -- helpers -----------------------------------------------------------------------------
+    def _subscribe(
+        self,
+        chan: Channel,
+        streams: Streams,
+        sc: Scenario,
+        commission_rate: float,
+        renewal_rate: float,
+        *,
+        discount: float = 0.0,
+        network_fee_rate: float = 0.0,
+    ) -> None:
+        """Give a channel its subscription customers (none for one-time sales) and clawbacks."""
+        chan.clawback_refunds = sc.cash.commission_clawback_months > 0
+        sub = sc.product.subscription
+        if sub is None:
+            return
+        renewals = renewals_within(self.months, sub.term_months) + 1
+        rng = streams(f"customers:{self.channel_names[chan.index]}")
+        chan.customers = CustomerBase(
+            self.ledger,
+            chan.index,
+            months=self.months,
+            term_months=sub.term_months,
+            hazards=renewal_hazards(sub.churn, 1.0, renewals),
+            bad_hazards=renewal_hazards(sub.churn, sub.bad_experience_churn_factor, renewals),
+            expansion=sub.expansion_annual,
+            cost_ratio=sub.cost_per_month / sub.fee_per_month,
+            discount=discount,
+            commission_rate=commission_rate,
+            renewal_rate=renewal_rate,
+            network_fee_rate=network_fee_rate,
+            clawback_months=sc.cash.commission_clawback_months,
+            binomial=lambda n, p: int(rng.binomial(n, p)),
+        )
+
     def _net_revenue(self, month: int) -> float:
         led = self.ledger
         return sum(
@@ -256,12 +330,23 @@ class World:
             for c in range(led.n_channels)
         )
 
-    def _sourced_lead_fn(self, chan: Channel, maker: LeadMaker):
+    def _sourced_lead_fn(self, chan: Channel, maker: LeadMaker, overlap: float, uniform):
+        """What a partner finding a lead does.
+
+        With ``[conflict] partner_sourced_overlap``, that share of the leads are company leads
+        the partner registered first: no new lead, a claim on the next company lead
+        (:class:`~channelsim.model.routing.ConflictRouting`). The lead's draws are made all
+        the same, so that the other sourced leads stay the ones of a run without conflict.
+        """
         env = self.env
         sourced = self.ledger.row("sourced_leads", chan.index)
+        position = chan.index - 1
 
         def new_lead() -> None:
             seg, value, size, patience, u = maker()
+            if overlap and uniform() < overlap and self.conflict is not None:
+                self.conflict.claim(position)
+                return
             sourced[int(env.now / MONTH)] += 1
             chan.arrive(Lead(env.now, seg, value, size, u), patience)
 
@@ -283,6 +368,8 @@ class World:
         now = (month + 1) * MONTH
         for chan in self._channels():
             chan.close_month(month, now)
+            if chan.customers is not None:
+                chan.customers.close_month(month)
         if self.force is not None:
             self.force.close_month(month, now)
         for net in self.networks:

@@ -18,10 +18,12 @@ from channelsim.analysis.costs import cost_fits, margin_bridge
 from channelsim.outputs.files import MONTHLY_CSV, PLOTS_DIR, SUMMARY_CSV, atomic_path
 from channelsim.outputs.plots import (
     plot_capacity,
+    plot_cash_balance,
     plot_cost_per_sale,
     plot_cost_vs_sales,
     plot_cumulative_contribution,
     plot_margin_bridge,
+    plot_recurring,
     plot_sales,
 )
 from channelsim.outputs.reading import read_table, target_sales
@@ -69,9 +71,28 @@ def folder_figures(folder: Path) -> list[tuple[str, Callable[[], Figure]]]:
             ("cost_per_sale", lambda: plot_cost_per_sale(monthly)),
             ("cost_vs_sales", lambda: plot_cost_vs_sales(monthly, cost_fits(monthly))),
         ]
+        if _has_subscriptions(monthly):
+            plots.append(("recurring", lambda: plot_recurring(monthly)))
+        if _cash_moves_later(monthly):
+            plots.append(("cash_balance", lambda: plot_cash_balance(monthly)))
     if summary is not None and len(summary):
         plots.append(("margin_bridge", lambda: plot_margin_bridge(margin_bridge(summary))))
     return plots
+
+
+def _has_subscriptions(monthly) -> bool:
+    return "recurring_revenue" in monthly and bool((monthly["recurring_revenue"] > 0).any())
+
+
+def _cash_moves_later(monthly) -> bool:
+    """Payment terms or opening cash: the cash curve is not the cumulative contribution."""
+    if "cash_flow" not in monthly:
+        return False
+    scale = max(1.0, float(monthly["contribution"].abs().max()))
+    late = (monthly["cash_flow"] - monthly["contribution"]).abs().max() > 1e-9 * scale
+    first = monthly[monthly["month"] == 0]
+    opening = (first["cash_balance"] - first["cash_flow"]).abs().max() > 0
+    return bool(late or opening)
 
 
 _PENDING: list[tuple[Callable[[], Figure], Path]] = []

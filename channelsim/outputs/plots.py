@@ -284,6 +284,73 @@ def plot_cumulative_contribution(
     return fig
 
 
+def plot_recurring(monthly: pd.DataFrame, channel: str = "total") -> Figure:
+    """Subscriptions: annual recurring revenue (left) and active customers (right) by strategy.
+
+    Annual recurring revenue is 12 x the month's recurring revenue; bands are 95% CIs.
+
+    Args:
+        monthly: the ``monthly.csv`` table of a scenario with ``[product.subscription]``.
+        channel: which channel.
+
+    Returns:
+        The Figure.
+    """
+    fig = Figure(figsize=(WIDE[0] * 1.6, WIDE[1]), layout="constrained")
+    arr_ax, cust_ax = fig.subplots(1, 2)
+    strategies = _strategies(monthly)
+    colors = strategy_colors(strategies)
+    for strategy in strategies:
+        x, rr = _by_replication(monthly, strategy, channel, "recurring_revenue")
+        _mean_band(arr_ax, x, 12.0 * rr, colors[strategy], strategy)
+        x, active = _by_replication(monthly, strategy, channel, "active_customers")
+        _mean_band(cust_ax, x, active, colors[strategy], strategy)
+    where = "all channels" if channel == "total" else f"channel {channel}"
+    arr_ax.set_title(f"Annual recurring revenue ({where})")
+    arr_ax.set_ylabel("12 x recurring revenue of the month (currency)")
+    _money_axis(arr_ax)
+    cust_ax.set_title("Active customers")
+    cust_ax.set_ylabel("customers")
+    for ax in (arr_ax, cust_ax):
+        ax.set_ylim(bottom=0)
+        _month_axis(ax)
+    _legend(arr_ax, "upper left")
+    return fig
+
+
+def plot_cash_balance(
+    monthly: pd.DataFrame, channel: str = "total", *, ax: Axes | None = None
+) -> Figure:
+    """Cash balance by strategy with 95% CI bands: the lowest point is the cash the plan needs.
+
+    Args:
+        monthly: the ``monthly.csv`` table.
+        channel: which channel (``total`` includes ``cash.opening_cash``).
+        ax: axes to draw on (a new figure when None).
+
+    Returns:
+        The Figure.
+    """
+    fig, ax = _new_axes(ax)
+    strategies = _strategies(monthly)
+    colors = strategy_colors(strategies)
+    for strategy in strategies:
+        x, values = _by_replication(monthly, strategy, channel, "cash_balance")
+        _mean_band(ax, x, values, colors[strategy], strategy)
+        x, flows = _by_replication(monthly, strategy, channel, "contribution")
+        ax.plot(x, np.nanmean(np.cumsum(flows, axis=1), axis=0), color=colors[strategy],
+                linewidth=1, linestyle=":")  # fmt: skip
+    ax.plot([], [], color="0.3", linewidth=1, linestyle=":", label="cumulative contribution")
+    ax.axhline(0, color="0.2", linewidth=1)
+    where = "all channels" if channel == "total" else f"channel {channel}"
+    ax.set_title(f"Cash balance by strategy ({where})")
+    ax.set_ylabel("cash balance (currency)")
+    _money_axis(ax)
+    _month_axis(ax)
+    _legend(ax, "upper left")
+    return fig
+
+
 def plot_cost_per_sale(
     monthly: pd.DataFrame, channel: str = "total", *, ax: Axes | None = None
 ) -> Figure:

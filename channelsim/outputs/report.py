@@ -53,6 +53,12 @@ _CAPTIONS = {
     "cost_vs_sales": "Is cost proportional to success? A steep line through the origin is "
     "variable cost (commissions, discounts); a line starting high is fixed cost paid whatever "
     "sells.",
+    "recurring": "Subscriptions: annual recurring revenue and active customers. A channel "
+    "keeps the customers it sells; churn at each renewal bends the curves, expansion lifts "
+    "revenue above the customer count.",
+    "cash_balance": "Cash balance (solid, with its 95% band) against cumulative contribution "
+    "(dotted): payment terms move cash later than contribution; the lowest point is the cash "
+    "the plan needs.",
     "margin_bridge": "From revenue (left) to contribution (right): each hatched bar is a "
     "deduction, summed over the horizon, mean over replications.",
 }
@@ -62,6 +68,8 @@ _PLOT_TITLES = {
     "cumulative_contribution": "Cumulative contribution and payback",
     "cost_per_sale": "Cost per sale over time",
     "cost_vs_sales": "Fixed or proportional cost?",
+    "recurring": "Recurring revenue and customers",
+    "cash_balance": "Cash",
     "margin_bridge": "Margin bridge",
 }
 

@@ -14,7 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.metrics.catalogue import ACTIVITY_METRICS, CENSORED_METRICS
+from channelsim.metrics.catalogue import (
+    ACTIVITY_METRICS,
+    CENSORED_METRICS,
+    optional_key_metrics,
+)
 from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.metrics.formatting import format_interval, format_value, undefined_text
 
@@ -153,7 +157,7 @@ def key_table(
         f"<thead><tr><th>metric (all channels)</th>{head}</tr></thead><tbody>",
     ]
     present = set(summary["metric"])
-    for metric in KEY_METRICS:
+    for metric in KEY_METRICS + optional_key_metrics(summary):
         if metric not in present:
             continue
         label = catalogue_entry(metric).long_label

@@ -43,6 +43,8 @@ DEFAULT_KEYS: tuple[str, ...] = (
     "demand.growth_rate",
     "product.price",
     "product.unit_cost",
+    "product.subscription.fee_per_month",
+    "product.subscription.churn",
     "direct.win_rate",
     "direct.salary_annual",
     "direct.commission_rate",

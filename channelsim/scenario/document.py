@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from channelsim import __version__
 from channelsim.errors import Problem, ScenarioError
+from channelsim.scenario.economics import Cash, Conflict
 from channelsim.scenario.fields import Invalid, Table
 from channelsim.scenario.messages import number_text, translate, unknown_name
 from channelsim.scenario.overrides import Override, assign, normalize_overrides
@@ -79,6 +80,10 @@ class Scenario(Table):
     decision: Decision = Field(
         default_factory=Decision,
         description="Objective and constraints of the recommendation ([decision]).",
+    )
+    cash: Cash = Field(default_factory=Cash, description="Cash timing ([cash]).")
+    conflict: Conflict = Field(
+        default_factory=Conflict, description="Channel conflict ([conflict])."
     )
 
     @model_validator(mode="after")

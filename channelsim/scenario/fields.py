@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from channelsim.distributions import (
     DIST_KINDS,
+    Beta,
     DistSpec,
     Exponential,
     Fixed,
@@ -31,6 +32,7 @@ DIST_CLASSES: dict[str, type[BaseModel]] = {
     "gamma": Gamma,
     "triangular": Triangular,
     "uniform": Uniform,
+    "beta": Beta,
 }
 """The distribution models by their ``dist`` tag."""
 assert tuple(DIST_CLASSES) == DIST_KINDS

@@ -34,6 +34,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "sales_cycle_days": 3,
         "win_rate": 0.05,
         "commission_rate": 0.30,
+        "renewal_commission_rate": 0.30,
         "bounty": 0,
         "discount": 0,
         "network_fee_rate": 0,
@@ -59,6 +60,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "sales_cycle_days": {"dist": "lognormal", "mean": 50, "sd": 20},
         "win_rate": 0.2,
         "commission_rate": 0,
+        "renewal_commission_rate": 0,
         "bounty": 0,
         "discount": 0.30,
         "network_fee_rate": 0,
@@ -84,6 +86,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "sales_cycle_days": {"dist": "exponential", "mean": 30},
         "win_rate": 0.25,
         "commission_rate": 0.11,
+        "renewal_commission_rate": 0.03,
         "bounty": 0,
         "discount": 0,
         "network_fee_rate": 0,
@@ -109,6 +112,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "sales_cycle_days": {"dist": "lognormal", "mean": 90, "sd": 30},
         "win_rate": 0.3,
         "commission_rate": 0.15,
+        "renewal_commission_rate": 0.05,
         "bounty": 0,
         "discount": 0,
         "network_fee_rate": 0,
@@ -198,6 +202,16 @@ class PartnerProgram(Table):
         "Commission paid to the partner (share 0..1 of the revenue it wins); affiliate default: "
         "median SaaS affiliate commission about 30% (Rewardful, 2,600 programs); agent default: "
         "average manufacturers' rep commission to end users 11% (MANA survey).",
+        ge=0,
+        le=1,
+    )
+    renewal_commission_rate: Number = _by_kind(
+        "renewal_commission_rate",
+        "Commission on a customer's fees after its first term (share 0..1; subscriptions "
+        "only): an agent's trail commission; affiliate default: SaaS affiliate commissions are "
+        "often recurring, about 30% (Rewardful); agent default 3%, within the 2-5% renewal "
+        "commissions of life insurance (thinkadvisor.com). A reseller keeps its discount on "
+        "every fee it bills instead.",
         ge=0,
         le=1,
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from channelsim.scenario.document import Scenario
+from channelsim.scenario.economics import Subscription
 from channelsim.scenario.introspect import bounds_of, is_dist, is_model, unwrap
 from channelsim.scenario.messages import number_text
 from channelsim.scenario.partners import KIND_FIELDS, PARTNER_KINDS, PartnerProgram
@@ -159,6 +160,7 @@ def _bound_words(bounds: Mapping[str, Any]) -> str:
 _PLACEHOLDER_ROWS: dict[type[BaseModel], dict[str, Any]] = {
     Segment: {"name": "segment", "share": 1.0},
     PartnerProgram: {"name": "program", "kind": "agent"},
+    Subscription: {"fee_per_month": 100.0},
 }
 
 

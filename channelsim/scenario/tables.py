@@ -4,7 +4,8 @@ Each table is a pydantic model and the single source of its keys' defaults, unit
 descriptions (STYLE.md, 2): the simulator reads validated values, ``docs/scenario-reference.md``
 is generated from these models and ``channelsim schema`` prints their JSON Schema. Cross-field
 rules live in one ``_check`` validator per table, raising :class:`~.fields.Invalid` with paths.
-Partner programs are in :mod:`.partners`, the whole document in :mod:`.document`.
+Partner programs are in :mod:`.partners`; subscriptions, cash and conflict in :mod:`.economics`;
+the whole document in :mod:`.document`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from channelsim.distributions import DistSpec
+from channelsim.scenario.economics import Subscription
 from channelsim.scenario.fields import (
     Count,
     CurrencyCode,
@@ -123,7 +125,7 @@ class Targets(Table):
 
 
 class Product(Table):
-    """What is sold: price, cost and deal-size noise."""
+    """What is sold: price, cost, deal-size noise and, for a subscription, its terms."""
 
     price: Money = Field(1000.0, gt=0, description="List price of one sale (currency per sale).")
     unit_cost: Money = Field(
@@ -136,6 +138,11 @@ class Product(Table):
         description="Coefficient of variation (sd / mean, unitless) of lognormal noise on each "
         "deal's value; 0 = every deal at list price times its segment's deal_size (at most 10: "
         "beyond it a handful of deals would hold nearly all the value).",
+    )
+    subscription: Subscription | None = Field(
+        None,
+        description="Recurring revenue ([product.subscription]); omitted: one-time sales. With "
+        "it, price is what a sale pays once (a setup fee, or the first payment).",
     )
 
 
@@ -387,7 +394,18 @@ class Direct(Table):
         90_000.0, ge=0, description="Salary of one rep (currency a year), paid monthly."
     )
     commission_rate: Number = Field(
-        0.10, ge=0, le=1, description="Rep commission (share 0..1 of the revenue won)."
+        0.10,
+        ge=0,
+        le=1,
+        description="Rep commission (share 0..1 of the revenue won; with a subscription, of "
+        "the sale and of a customer's fees in its first term).",
+    )
+    renewal_commission_rate: Number = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Commission on renewals (share 0..1 of a customer's fees after its first "
+        "term); subscriptions only.",
     )
     recruiting_cost_per_hire: Money = Field(
         20_000.0, ge=0, description="Recruiting cost of one hire (currency per hire)."

@@ -5,6 +5,7 @@ tests and the validation report can compare simulated numbers with textbook ones
 
 * queueing: Erlang B, Erlang C (M/M/c), Erlang A (M/M/c+M, exponential patience), M/G/inf;
 * demand: Bass (1969) diffusion;
+* subscriptions: geometric and shifted-beta-geometric retention;
 * direct sales force: headcount under a binding recruiting capacity (Little's law);
 * channel economics: Kotler's break-even between a salaried team and commissioned agents;
 * statistics: the Student t confidence interval used for every summary number.
@@ -31,6 +32,7 @@ from channelsim.theory.queues import (
     mmc_mean_wait_given_wait,
     mmc_utilization,
 )
+from channelsim.theory.retention import geometric_survival, sbg_survival
 from channelsim.theory.statistics import TInterval, student_t_ci
 from channelsim.theory.teams import breakeven_sales, headcount_path, steady_headcount
 
@@ -46,12 +48,14 @@ __all__ = [
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "geometric_survival",
     "headcount_path",
     "mm_inf_busy_pmf",
     "mm_inf_mean_busy",
     "mmc_mean_wait",
     "mmc_mean_wait_given_wait",
     "mmc_utilization",
+    "sbg_survival",
     "steady_headcount",
     "student_t_ci",
 ]
