@@ -60,7 +60,11 @@ def test_design_example_loads_with_exact_values(example: Scenario) -> None:
         "hybrid",
     )
     assert s.targets.sales_per_month == 60
-    assert (s.product.price, s.product.unit_cost, s.product.deal_size_cv) == (24000, 4000, 0)
+    assert (s.product.price, s.product.unit_cost, s.product.deal_size_cv) == (3000, 4000, 0)
+    sub = s.product.subscription
+    assert (sub.fee_per_month, sub.cost_per_month, sub.term_months) == (2000, 300, 12)
+    assert (sub.churn.a, sub.churn.b, sub.bad_experience_churn_factor) == (1, 9, 2)
+    assert (s.cash.customer_payment_days, s.cash.reseller_payment_days) == (45, 60)
     d = s.demand
     assert (d.leads_per_month, d.growth, d.growth_rate) == (300, "logistic", 0.06)
     assert d.ceiling_leads_per_month == 1500

@@ -78,7 +78,9 @@ def test_default_ranges_follow_the_strategy_and_the_schema():
     keys = {r.key for r in ranges}
     assert "demand.leads_per_month" in keys and not any(k.startswith("partners.") for k in keys)
     by_key = {r.key: r for r in ranges}
-    assert by_key["product.price"].low == pytest.approx(0.8 * 24000)
+    assert by_key["product.price"].low == pytest.approx(0.8 * 3000)
+    assert by_key["product.subscription.fee_per_month"].high == pytest.approx(1.2 * 2000)
+    assert "product.subscription.churn" not in keys  # a distribution, not a number
     hires = by_key["direct.hiring.max_hires_per_month"]  # 3 +- 20% rounds to 3: moves by 1
     assert (hires.low, hires.high) == (2, 4) and isinstance(hires.low, int)
     ranges, notes = default_ranges(scn, "indirect", 0.2)
