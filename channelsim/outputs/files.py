@@ -42,10 +42,13 @@ __all__ = [
     "BREAKEVEN_JSON",
     "DIFFERENCES_CSV",
     "ERRORS_CSV",
+    "EVALUATIONS_CSV",
+    "EVALUATIONS_JOURNAL",
     "FLOAT_FORMAT",
     "JOURNAL",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
+    "OPTIMUM_JSON",
     "PLOTS_DIR",
     "POINTS_CSV",
     "REPORT_HTML",
@@ -56,6 +59,8 @@ __all__ = [
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
+    "VOI_CSV",
+    "VOI_JSON",
     "atomic_path",
     "atomic_write",
     "check_out_dir",
@@ -88,6 +93,11 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
+OPTIMUM_JSON = "optimum.json"
+EVALUATIONS_CSV = "evaluations.csv"
+EVALUATIONS_JOURNAL = "evaluations.jsonl"
+VOI_JSON = "voi.json"
+VOI_CSV = "voi.csv"
 
 FLOAT_FORMAT = "%.10g"
 """How floats are written in CSV files (10 significant digits, the same on every machine)."""
