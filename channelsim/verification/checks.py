@@ -2,7 +2,8 @@
 
 Erlang C and A (queues of a fixed team), Little's law (on the lead queue and on the team's
 slots), M/G/inf (partner slots), Bass diffusion, the steady headcount under a recruiting cap,
-Kotler's break-even and the cost elasticity of a commission-only channel.
+Kotler's break-even and the cost elasticity of a commission-only channel; and the deciding
+planners (:mod:`.decisions`): ``optimize`` against Erlang B, ``voi`` against a closed-form EVPI.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from channelsim import theory
 from channelsim.model.ledger import MONTH
 from channelsim.scenario import Scenario
+from channelsim.verification.decisions import optimize_share_routing, voi_linear
 from channelsim.verification.framework import (
     QUICK,
     CheckPlan,
@@ -461,6 +463,8 @@ CHECK_GROUPS: tuple[Callable[[Effort], CheckPlan], ...] = (
     _headcount,
     _breakeven,
     _elasticity,
+    optimize_share_routing,
+    voi_linear,
 )
 
 CHECK_NAMES: tuple[str, ...] = tuple(name for group in CHECK_GROUPS for name in group(QUICK).names)
