@@ -166,8 +166,9 @@ def _triangulation(x: np.ndarray, y: np.ndarray) -> Triangulation | None:
     scale = np.abs(centred).max(axis=0)
     if np.any(scale == 0) or np.linalg.matrix_rank(centred / scale, tol=1e-9) < 2:
         return None
-    try:
-        return Triangulation(x, y)
+    try:  # triangles of the unit square: axes of different scales give no slivers
+        unit = Triangulation((x - x.min()) / np.ptp(x), (y - y.min()) / np.ptp(y))
+        return Triangulation(x, y, unit.triangles)
     except (ValueError, RuntimeError):
         return None
 
@@ -235,7 +236,7 @@ def plot_objective_heatmap(
             s=60,
             marker="s",
             facecolors="none",
-            edgecolors="white",
+            edgecolors="black",
             label="base",
             zorder=3,
         )

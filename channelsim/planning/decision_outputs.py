@@ -59,9 +59,11 @@ _PHRASES: dict[str, Callable[[str, Any], str]] = {
     "direct.initial_reps": lambda k, v: f"start with {v} reps",
     "direct.max_reps": lambda k, v: f"cap the team at {v} reps",
     "direct.hiring.max_hires_per_month": lambda k, v: f"hire at most {v} reps a month",
-    "partners.*.max_partners": lambda k, v: f"allow up to {v} {_program(k)} partners",
-    "partners.*.initial": lambda k, v: f"start with {v} {_program(k)} partners",
-    "partners.*.recruit_per_month": lambda k, v: f"recruit {v:g} {_program(k)} partners a month",
+    "partners.*.max_partners": lambda k, v: f"allow up to {v} partners in {_program(k)}",
+    "partners.*.initial": lambda k, v: f"start {_program(k)} with {v} partners",
+    "partners.*.recruit_per_month": lambda k, v: (
+        f"recruit {v:g} partners a month into {_program(k)}"
+    ),
 }
 
 
