@@ -149,6 +149,20 @@ def test_reported_numbers_come_from_fresh_replications(small, tmp_path):
     assert stages[-2:] == ["confirm", "confirm"] and set(stages[:-2]) == {"search"}
 
 
+def test_progress_counts_the_runs_up_to_the_end():
+    scenario = share_routing_scenario(2).with_overrides({"scenario.horizon_months": 1})
+    calls: list[tuple[int, int]] = []
+    optimize(
+        scenario,
+        [SHARE],
+        evaluations=20,
+        options=RunOptions(progress=lambda d, t: calls.append((d, t))),
+    )
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and all(d <= t for d, t in calls)
+    assert calls[-1][0] == calls[-1][1] <= (20 + 2) * 2
+
+
 def test_whole_number_keys_stay_whole(small, tmp_path):
     out = tmp_path / "ints"
     args = ["--var", "partners.agents.max_partners=1:60", "--set", "partners.agents.initial=1"]

@@ -333,6 +333,7 @@ def optimize(
                 base, name, fields, targets, reps, ex, opts.progress, planned, journal, known
             )
             result = _run(evaluator, spec, base, base_values, population, generations)
+            evaluator.finish()
         result.run_seconds = time.perf_counter() - started
         if journal is not None:
             journal.finish([e.entry() for e in result.log])

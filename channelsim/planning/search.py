@@ -16,7 +16,11 @@ decision variables with a population of candidates and needs nothing but objecti
 * With ``vectorized=True`` and deferred updating it asks for a whole generation at once, which
   :class:`Evaluator` runs as one batch on the executor (every candidate and replication in
   parallel, on processes or a Dask cluster), where a one-variable scalar search would wait for
-  one candidate at a time.
+  one candidate at a time. ``vectorized`` rather than ``workers=`` (a map over the executor,
+  which would batch the objective just as well) because scipy evaluates the constraints of a
+  non-vectorized search one candidate at a time, before the objective: with constraints,
+  every candidate would then be simulated alone. Vectorized, the constraint function receives
+  the whole generation too; both read the same cached simulations.
 * It is deterministic given its generator, seeded here from the scenario seed, so a resumed
   search asks for the same candidates in the same order (see :mod:`.journal`).
 
@@ -165,6 +169,11 @@ class Evaluator:
         if todo:
             self._simulate(todo, stage, seed)
         return [self._cache[key] for key, _ in wanted]
+
+    def finish(self) -> None:
+        """Tell the progress bar the work is done (candidates asked twice ran once)."""
+        self.planned = self._runs_done
+        self._tick()
 
     def _remember(self, key: str, evaluation: Evaluation) -> None:
         self._cache[key] = evaluation
