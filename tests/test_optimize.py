@@ -116,7 +116,7 @@ def test_the_budget_is_whole_generations_of_ten_per_variable():
 
 @pytest.mark.slow
 def test_the_optimiser_lands_within_1_percent_of_the_erlang_b_optimum():
-    scenario = share_routing_scenario(6)
+    scenario = share_routing_scenario(10)
     result = optimize(
         scenario, [SHARE], strategy="hybrid", evaluations=40, options=RunOptions(jobs=2)
     )

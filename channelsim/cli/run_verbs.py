@@ -119,7 +119,7 @@ def compare(
         bool,
         typer.Option(
             "--no-elasticity",
-            help="Skip the 0.9x / 1.1x demand reruns that measure cost_elasticity (3x faster).",
+            help="Skip cost_elasticity (booking every deal again at 0.9x and 1.1x win rates).",
         ),
     ] = False,
     quiet: QuietOpt = False,
@@ -143,7 +143,7 @@ def compare(
     out_dir = out if out is not None else Path("out") / scenario.stem
     check_out_dir(Path(os.path.realpath(out_dir)))
     planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
-    check_budget(scn, scenario, planned, reps, elasticity=not no_elasticity, jobs=jobs, force=force)
+    check_budget(scn, scenario, planned, reps, jobs=jobs, force=force)
 
     from channelsim.experiments.compare import compare as run_compare
 

@@ -56,6 +56,7 @@ __all__ = [
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
+    "SUMMARY_COLUMNS",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -98,6 +99,21 @@ EVALUATIONS_CSV = "evaluations.csv"
 EVALUATIONS_JOURNAL = "evaluations.jsonl"
 VOI_JSON = "voi.json"
 VOI_CSV = "voi.csv"
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "strategy",
+    "channel",
+    "metric",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "n",
+    "median",
+)
+"""Columns of ``summary.csv``: the interval of each metric is the one its catalogue entry calls
+for (:mod:`channelsim.analysis.intervals`); ``median`` counts "never" as later than the horizon
+for censored times."""
 
 FLOAT_FORMAT = "%.10g"
 """How floats are written in CSV files (10 significant digits, the same on every machine)."""

@@ -159,7 +159,7 @@ def _optimise_share(scenario: Scenario, run: int) -> float:
 
 def optimize_share_routing(effort: Effort) -> CheckPlan:
     """The optimiser lands where the closed-form objective is within 1% of its maximum."""
-    runs, reps = max(4, effort.reps // 5), max(5, effort.reps // 4)
+    runs, reps = max(4, effort.reps // 5), max(8, effort.reps // 2)
     sc = share_routing_scenario(reps)
     jobs = [Job("call", sc, "hybrid", run, call=_optimise_share) for run in range(runs)]
     k = SHARE_CASE
