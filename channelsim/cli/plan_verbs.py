@@ -364,6 +364,16 @@ def sensitivity(
             show_default=False,
         ),
     ] = None,
+    ranges_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ranges",
+            metavar="FILE",
+            help="TOML file with a [sensitivity] ranges table, e.g. the fitted intervals "
+            "that calibrate writes (calibration/sensitivity-ranges.toml); adds to --param.",
+            show_default=False,
+        ),
+    ] = None,
     samples: Annotated[
         int | None,
         typer.Option(
@@ -402,6 +412,10 @@ def sensitivity(
     check_executor(jobs, dask)
     from channelsim.outputs.files import check_out_dir
 
+    if ranges_file is not None:
+        from channelsim.planning.ranges import read_ranges_file
+
+        param = [*(param or []), *read_ranges_file(ranges_file)]
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
     check_out_dir(Path(os.path.realpath(out_dir)))
     from channelsim.planning.sensitivity import sensitivity as analyse

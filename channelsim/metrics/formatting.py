@@ -18,6 +18,8 @@ from channelsim.metrics.catalogue import metric as _entry
 
 __all__ = [
     "axis_money",
+    "format_estimate",
+    "format_fitted",
     "format_interval",
     "format_number",
     "format_estimate",
@@ -146,6 +148,24 @@ def format_estimate(
     elif n == 1:
         text += " (n = 1: no interval)"
     return text
+
+
+def format_fitted(value: float, unit: str = "") -> str:
+    """A fitted scenario input (``calibrate``): money without decimals, else 4 significant digits.
+
+    Args:
+        value: the number (not finite: an empty string).
+        unit: the estimate's unit; ``currency`` (or any unit from 1,000 up) gets thousands
+            separators.
+
+    Returns:
+        The text, e.g. ``"14,982"``, ``"0.2924"``, ``"55.73"``.
+    """
+    if not math.isfinite(value):
+        return ""
+    if unit.startswith("currency") or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def money_words(x: float) -> str:

@@ -39,18 +39,24 @@ from channelsim.errors import Problem, UsageError
 from channelsim.scenario import toml_value
 
 __all__ = [
+    "BACKTEST_CSV",
     "BREAKEVEN_JSON",
+    "CALIBRATION_DIR",
+    "CALIBRATION_HTML",
     "DIFFERENCES_CSV",
     "ERRORS_CSV",
     "EVALUATIONS_CSV",
     "EVALUATIONS_JOURNAL",
+    "FIT_JSON",
     "FLOAT_FORMAT",
+    "INITIAL_STATE_JSON",
     "JOURNAL",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
     "OPTIMUM_JSON",
     "PLOTS_DIR",
     "POINTS_CSV",
+    "RANGES_TOML",
     "REPORT_HTML",
     "RESOLVED_SCENARIO",
     "RESULTS_CSV",
@@ -85,6 +91,13 @@ MONTHLY_CSV = "monthly.csv"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
 TRACE_CSV = "trace.csv"
+CALIBRATION_DIR = "calibration"
+"""The folder ``calibrate`` writes beside the calibrated scenario."""
+FIT_JSON = "fit.json"
+CALIBRATION_HTML = "calibration.html"
+RANGES_TOML = "sensitivity-ranges.toml"
+INITIAL_STATE_JSON = "initial_state.json"
+BACKTEST_CSV = "backtest.csv"
 REPORT_HTML = "report.html"
 PLOTS_DIR = "plots"
 MANIFEST_JSON = "manifest.json"

@@ -92,7 +92,7 @@ class Decision(Table):
 
     objective: Literal["npv", "contribution", "contribution_margin"] = Field(
         "npv",
-        description='What the recommendation maximises (channel total, mean over replications): '
+        description="What the recommendation maximises (channel total, mean over replications): "
         '"npv" (discounted contribution), "contribution" (over the horizon) or '
         '"contribution_margin" (contribution / revenue).',
     )
