@@ -26,6 +26,10 @@ _EXPORTS = {
     "BreakevenResult": "channelsim.planning.breakeven",
     "sensitivity": "channelsim.planning.sensitivity",
     "SensitivityResult": "channelsim.planning.sensitivity",
+    "optimize": "channelsim.planning.optimize",
+    "OptimizeResult": "channelsim.planning.optimize",
+    "voi": "channelsim.planning.voi",
+    "VoiResult": "channelsim.planning.voi",
 }
 
 __all__ = ["__version__", *_EXPORTS]

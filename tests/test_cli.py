@@ -570,7 +570,7 @@ def test_help_without_arguments(capsys) -> None:
     assert "run" in out and "validate" in out and "schema" in out
 
 
-SIMULATING_VERBS = ("run", "compare", "sweep", "breakeven", "sensitivity")
+SIMULATING_VERBS = ("run", "compare", "sweep", "breakeven", "sensitivity", "optimize", "voi")
 
 
 def test_every_simulating_verb_takes_force_with_the_same_help(capsys) -> None:

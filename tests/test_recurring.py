@@ -119,7 +119,7 @@ def test_bad_experience_factor_on_a_distribution_matches_integration() -> None:
     churn, factor = Uniform(dist="uniform", low=0.0, high=0.4), 2.0
     got = _cohort_survival(churn, factor, 200_000, 8, seed=3)
     for k in range(9):
-        want = integrate.quad(lambda p: (1 - min(1.0, factor * p)) ** k / 0.4, 0.0, 0.4)[0]
+        want = integrate.quad(lambda p, k=k: (1 - min(1.0, factor * p)) ** k / 0.4, 0.0, 0.4)[0]
         assert abs(got[k] - want) < 4 * math.sqrt(want * (1 - want) / 200_000) + 2e-4, k
 
 

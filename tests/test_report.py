@@ -8,9 +8,8 @@ screenshot is kept under ``test-artifacts/report.png`` for a human to look at.
 
 from __future__ import annotations
 
-import copy
-
 import base64
+import copy
 import inspect
 import os
 import re

@@ -4,10 +4,10 @@ Exit codes follow DESIGN section 4: 0 success, 2 bad input (file, TOML, schema, 
 ``error: ...`` line per problem on stderr, never a traceback), 1 an unexpected failure (one
 line; ``CHANNELSIM_DEBUG=1`` shows the traceback), 130 interrupted.
 
-The verbs live in :mod:`.run_verbs` (the analyst's), :mod:`.plan_verbs` (the planners') and
-:mod:`.calibrate_verb` (a CRM export in, a calibrated scenario out); this module registers
-them. Heavy modules are imported inside the verbs, so ``--help``, ``--version`` and input
-errors answer quickly.
+The verbs live in :mod:`.run_verbs` (the analyst's), :mod:`.plan_verbs` (the planners'),
+:mod:`.decide_verbs` (``optimize`` and ``voi``) and :mod:`.calibrate_verb` (a CRM export in, a
+calibrated scenario out); this module registers them. Heavy modules are imported inside
+the verbs, so ``--help``, ``--version`` and input errors answer quickly.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from channelsim import __version__
-from channelsim.cli import calibrate_verb, plan_verbs, run_verbs
+from channelsim.cli import calibrate_verb, decide_verbs, plan_verbs, run_verbs
 from channelsim.cli.common import (
     DEBUG_ENV,
     EXIT_BAD_INPUT,
@@ -74,6 +74,8 @@ for _verb in (
     plan_verbs.sweep,
     plan_verbs.breakeven,
     plan_verbs.sensitivity,
+    decide_verbs.optimize,
+    decide_verbs.voi,
     calibrate_verb.calibrate,
 ):
     app.command()(_verb)

@@ -45,12 +45,15 @@ __all__ = [
     "CALIBRATION_HTML",
     "DIFFERENCES_CSV",
     "ERRORS_CSV",
+    "EVALUATIONS_CSV",
+    "EVALUATIONS_JOURNAL",
     "FIT_JSON",
     "FLOAT_FORMAT",
     "INITIAL_STATE_JSON",
     "JOURNAL",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
+    "OPTIMUM_JSON",
     "PLOTS_DIR",
     "POINTS_CSV",
     "RANGES_TOML",
@@ -63,6 +66,8 @@ __all__ = [
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
+    "VOI_CSV",
+    "VOI_JSON",
     "atomic_path",
     "atomic_write",
     "check_out_dir",
@@ -102,6 +107,11 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
+OPTIMUM_JSON = "optimum.json"
+EVALUATIONS_CSV = "evaluations.csv"
+EVALUATIONS_JOURNAL = "evaluations.jsonl"
+VOI_JSON = "voi.json"
+VOI_CSV = "voi.csv"
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "strategy",

@@ -8,6 +8,8 @@ tests and the validation report can compare simulated numbers with textbook ones
 * subscriptions: geometric and shifted-beta-geometric retention;
 * direct sales force: headcount under a binding recruiting capacity (Little's law);
 * channel economics: Kotler's break-even between a salaried team and commissioned agents;
+* decisions: the best share of leads for a team that loses what it cannot take (Erlang B), and
+  the EVPI of two strategies whose difference is linear in one uniform parameter;
 * statistics: the Student t confidence interval used for every summary number.
 
 Units are whatever the caller uses, as long as they are consistent (the simulator uses days).
@@ -15,6 +17,7 @@ Functions that take a time accept a scalar or an array and return a float for a 
 """
 
 from channelsim.theory.arguments import FloatOrArray
+from channelsim.theory.decisions import best_direct_share, evpi_linear_uniform, share_routing_value
 from channelsim.theory.diffusion import (
     bass_cumulative,
     bass_expected_between,
@@ -44,10 +47,12 @@ __all__ = [
     "bass_expected_between",
     "bass_peak_time",
     "bass_rate",
+    "best_direct_share",
     "breakeven_sales",
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "evpi_linear_uniform",
     "geometric_survival",
     "headcount_path",
     "mm_inf_busy_pmf",
@@ -56,6 +61,7 @@ __all__ = [
     "mmc_mean_wait_given_wait",
     "mmc_utilization",
     "sbg_survival",
+    "share_routing_value",
     "steady_headcount",
     "student_t_ci",
 ]

@@ -134,10 +134,13 @@ class CheckResult:
 class Job:
     """One unit of work for a worker process (picklable)."""
 
-    kind: str  # "world": raw ledger arrays; "task": run_task summary; "compare": elasticities
+    # "world": raw ledger arrays; "task": run_task summary; "compare": elasticities; "call":
+    # ``call(scenario, replication)``, a module-level function (a whole planner run)
+    kind: str
     scenario: Scenario
     strategy: str
     replication: int = 0
+    call: Callable[[Scenario, int], Any] | None = None
 
 
 def run_job(job: Job) -> Any:
@@ -148,6 +151,8 @@ def run_job(job: Job) -> Any:
     if job.kind == "task":
         result = run_task(Task(job.scenario, job.strategy, job.replication))
         return result.summary
+    if job.kind == "call" and job.call is not None:
+        return job.call(job.scenario, job.replication)
     if job.kind == "compare":
         cmp = compare(job.scenario, [job.strategy], jobs=1)
         el = cmp.elasticity
