@@ -50,14 +50,23 @@ def run(
             "Its size grows with the leads: pair it with --reps 1 on big scenarios.",
         ),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also draw plots/*.png and write report.html (they take longer than a small "
+            "simulation; `channelsim report DIR` builds them later from the tables).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Simulate one strategy of a scenario and write its output folder.
 
     The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
-    summary.json, monthly.csv and run.json (date and run time), and trace.csv with --trace. A
-    summary table with 95% confidence intervals is printed.
+    summary.json, monthly.csv and run.json (date and run time), trace.csv with --trace, and
+    plots/*.png and report.html with --report. A summary table with 95% confidence intervals is
+    printed.
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
@@ -82,7 +91,7 @@ def run(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
-    result.save(out_dir)
+    result.save(out_dir, report=report)
 
     if quiet:
         print(out_dir)
@@ -90,10 +99,11 @@ def run(
     console = stdout_console()
     for table in summary_tables(result):
         console.print(table)
-    traced = ", trace.csv" if trace else ""
+    extra = (", trace.csv" if trace else "") + (", plots/, report.html" if report else "")
+    later = "" if report else f"; plots and report.html: channelsim report {out_dir}"
     console.print(
         f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
-        f"monthly.csv{traced}; run.json has the date and run time)",
+        f"monthly.csv{extra}; run.json has the date and run time{later})",
         markup=False,
     )
 

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from channelsim import __version__
-from channelsim.outputs.figures import save_figure
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
@@ -48,7 +47,6 @@ from channelsim.outputs.files import (
     json_value,
     replace_folder,
 )
-from channelsim.outputs.report import build_report
 from channelsim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -95,10 +93,12 @@ def write_run(
     meta: Mapping[str, Any],
     trace: pd.DataFrame | None = None,
     differences: pd.DataFrame | None = None,
+    report: bool = True,
 ) -> Path:
     """Write the output folder of a run, replacing any previous output folder there.
 
-    The folder gets the tables, then ``plots/*.png`` and ``report.html`` built from them.
+    The folder gets the tables, then (``report``) ``plots/*.png`` and ``report.html`` built
+    from them.
 
     Args:
         out_dir: the folder to write. If it exists it must be a previous output folder (it holds
@@ -112,6 +112,8 @@ def write_run(
         trace: the per-lead trace, written as ``trace.csv`` when given.
         differences: paired differences between strategies (from ``compare``), written as
             ``differences.csv``.
+        report: draw the plots and write the report (drawing takes longer than a small
+            simulation; ``channelsim report DIR`` does it later from the tables).
 
     Returns:
         The path of the folder written.
@@ -130,7 +132,11 @@ def write_run(
             atomic_write(tmp / TRACE_CSV, frame_csv(trace))
         if differences is not None:
             atomic_write(tmp / DIFFERENCES_CSV, frame_csv(differences))
-        build_report(tmp)
+        if report:
+            # imported here: matplotlib loads only when a report is drawn
+            from channelsim.outputs.report import build_report
+
+            build_report(tmp)
     return Path(out_dir)
 
 
@@ -261,6 +267,8 @@ def write_folder(
     Returns:
         The folder's path.
     """
+    from channelsim.outputs.figures import save_figure  # matplotlib, only to draw
+
     with replace_folder(out_dir) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, scenario.to_toml())
         for name, text in files.items():
