@@ -7,8 +7,19 @@ and exits with status 2.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 control characters (NUL, tab, newline, the ESC of ANSI sequences, DEL) and the
+bidirectional controls that make text display in another order than it reads: never printed
+as they are, and refused in names."""
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control character written as its escape (``\x1b``, ``\n``)."""
+    return CONTROL_CHARACTERS.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,7 @@ class Problem:
         if self.path:
             parts.append(self.path)
         parts.append(self.message)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
     def in_file(self, file: str | None) -> Problem:
         """The same problem attributed to ``file`` (kept as is if it already names a file)."""

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from channelsim import __version__
 from channelsim.errors import Problem, ScenarioError
-from channelsim.scenario.fields import Invalid, Table
+from channelsim.scenario.fields import Invalid, Table, control_character
 from channelsim.scenario.messages import number_text, translate, unknown_name
 from channelsim.scenario.overrides import Override, assign, normalize_overrides
 from channelsim.scenario.partners import PartnerProgram
@@ -134,7 +134,11 @@ class Scenario(Table):
         broken: set[str] = set()
         known = self.strategy_names()
         for name, sdef in self.strategies.items():
-            if name in BUILTIN_STRATEGIES:
+            bad_name = control_character(name)
+            if bad_name is not None:
+                problems.append(("strategies", f"strategy name {name!r} {bad_name}"))
+                broken.add(name)
+            elif name in BUILTIN_STRATEGIES:
                 problems.append(
                     (
                         f"strategies.{name}",
@@ -349,6 +353,8 @@ VALIDATION_RULES: tuple[str, ...] = (
     "strategy, with no cycles; every key of `set` names an existing field and the result must "
     "be a valid scenario; a strategy may not change `[strategies]` or `scenario.strategy`.",
     "`scenario.strategy` is `direct`, `indirect`, `hybrid` or a name under `[strategies]`.",
+    "Names (`scenario.name`, segment, program and strategy names) may not contain control "
+    "characters (NUL, tab, newline, ANSI escapes, bidirectional overrides).",
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from channelsim.errors import Problem
-from channelsim.scenario.fields import DIST_CLASSES, Invalid
+from channelsim.scenario.fields import DIST_CLASSES, Invalid, control_character
 from channelsim.scenario.introspect import (
     bounds_of,
     file_keys,
@@ -50,7 +50,7 @@ def _item_name(items: Any, index: int) -> str | None:
         return None
     item = items[index]
     name = item.get("name") if isinstance(item, dict) else None
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or control_character(name):
         return None
     names = [i.get("name") for i in items if isinstance(i, dict)]
     return name if names.count(name) == 1 else None
@@ -247,6 +247,8 @@ def message_for(err: Mapping[str, Any], spot: Spot) -> str:
         if get_origin(tp) is list and is_model(unwrap(get_args(tp)[0])[0]):
             return f"expected an array of tables ([[{spot.path}]]), got {show_value(value)}"
         return f"expected a list, got {show_value(value)}"
+    if kind == "control_character":
+        return str(err["msg"])
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "assertion_error":
