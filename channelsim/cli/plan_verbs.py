@@ -291,7 +291,7 @@ def breakeven(
     from channelsim.outputs.files import check_out_dir
 
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-breakeven"
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    check_out_dir(Path(os.path.realpath(out_dir)), "breakeven")
     from channelsim.planning.breakeven import breakeven as find_breakeven
     from channelsim.planning.breakeven import breakeven_plan
 
@@ -401,7 +401,7 @@ def sensitivity(
     from channelsim.outputs.files import check_out_dir
 
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    check_out_dir(Path(os.path.realpath(out_dir)), "sensitivity")
     from channelsim.planning.sensitivity import sensitivity as analyse
     from channelsim.planning.sensitivity import sensitivity_plan
 

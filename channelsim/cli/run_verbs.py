@@ -18,6 +18,7 @@ from channelsim.cli.common import (
     stdout_console,
 )
 from channelsim.cli.options import (
+    CompareOutOpt,
     ForceOpt,
     JobsOpt,
     OutOpt,
@@ -73,7 +74,7 @@ def run(
     from channelsim.outputs.files import check_out_dir
 
     out_dir = out if out is not None else Path("out") / scenario.stem
-    check_out_dir(Path(os.path.realpath(out_dir)))  # refuse a bad --out before the long part
+    check_out_dir(Path(os.path.realpath(out_dir)), "run")  # a bad --out: before the long part
     check_budget(scn, scenario, [name], reps, jobs=jobs, force=force)
 
     from channelsim.experiments.replications import simulate
@@ -123,7 +124,7 @@ def compare(
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    out: OutOpt = None,
+    out: CompareOutOpt = None,
     jobs: JobsOpt = None,
     no_elasticity: Annotated[
         bool,
@@ -150,8 +151,8 @@ def compare(
             check_strategy_name(scn, scenario, name, option="--strategies")
     from channelsim.outputs.files import check_out_dir
 
-    out_dir = out if out is not None else Path("out") / scenario.stem
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    out_dir = out if out is not None else Path("out") / f"{scenario.stem}-compare"
+    check_out_dir(Path(os.path.realpath(out_dir)), "compare")
     planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
     check_budget(scn, scenario, planned, reps, elasticity=not no_elasticity, jobs=jobs, force=force)
 
@@ -186,17 +187,20 @@ def report(
         Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
     ],
 ) -> None:
-    """Rebuild plots/*.png and report.html from an output folder's tables."""
-    from channelsim.outputs.files import RESOLVED_SCENARIO, SUMMARY_CSV
+    """Build (or rebuild) plots/*.png and report.html from an output folder's tables.
 
-    for needed in (RESOLVED_SCENARIO, SUMMARY_CSV):
-        if not (folder / needed).is_file():
-            raise UsageError(
-                Problem(str(folder), "", f"is not a channelsim output folder (no {needed})")
-            )
+    The folder is one that run or compare wrote; a table that was truncated or damaged is
+    named, and nothing is drawn.
+    """
+    from channelsim.outputs.files import write_manifest
+    from channelsim.outputs.reading import check_report_folder
+
+    kind = check_report_folder(folder)
     from channelsim.outputs.report import build_report
 
-    print(build_report(folder))
+    path = build_report(folder)
+    write_manifest(folder, kind)  # it now lists the plots and the report too
+    print(path)
 
 
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:

@@ -10,6 +10,7 @@
     differences.csv          (comparisons) paired differences A - B
     plots/*.png, report.html figures and the self-contained report built from the files above
     run.json                 when the folder was written and how long the run took
+    manifest.json            the kind of folder (run or compare) and every file written
     trace.csv                only with ``--trace``: one row per lead (strategy, replication and
                              the columns of channelsim.model.trace.TRACE_COLUMNS)
 
@@ -101,9 +102,10 @@ def write_run(
     from them.
 
     Args:
-        out_dir: the folder to write. If it exists it must be a previous output folder (it holds
-            ``scenario.resolved.toml``) or empty: any other folder is left alone and an error
-            is raised, so a mistyped ``--out`` never deletes unrelated files.
+        out_dir: the folder to write. If it exists it must be empty or a previous output
+            folder of the same kind (``run``, or ``compare`` when ``differences`` are given)
+            holding only the files its ``manifest.json`` lists: any other folder is left alone
+            and an error is raised, so a mistyped ``--out`` never deletes unrelated files.
         scenario: the scenario as run.
         strategies: the strategies simulated, in order.
         summary: one row per (strategy, channel, metric).
@@ -122,7 +124,8 @@ def write_run(
         UsageError: ``out_dir`` is a file, a folder that is not an output folder, or cannot be
             created.
     """
-    with replace_folder(out_dir) as tmp:
+    kind = "compare" if differences is not None else "run"
+    with replace_folder(out_dir, kind) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, resolved_scenario_text(scenario, strategies))
         atomic_write(tmp / SUMMARY_CSV, frame_csv(summary[list(SUMMARY_COLUMNS)]))
         atomic_write(tmp / SUMMARY_JSON, summary_json_text(scenario, strategies, summary, meta))
@@ -255,21 +258,24 @@ def write_folder(
     scenario: Scenario,
     files: Mapping[str, str],
     figures: Mapping[str, Figure],
+    *,
+    kind: str,
 ) -> Path:
     """Write a planner's output folder atomically: the resolved scenario, text files and plots.
 
     Args:
-        out_dir: the folder (absent, empty or a previous output folder).
+        out_dir: the folder (absent, empty or a previous output folder of this kind).
         scenario: written as ``scenario.resolved.toml``.
         files: file name -> text.
         figures: plot name -> Figure, saved as ``plots/<name>.png``.
+        kind: ``breakeven`` or ``sensitivity``, recorded in ``manifest.json``.
 
     Returns:
         The folder's path.
     """
     from channelsim.outputs.figures import save_figure  # matplotlib, only to draw
 
-    with replace_folder(out_dir) as tmp:
+    with replace_folder(out_dir, kind) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, scenario.to_toml())
         for name, text in files.items():
             atomic_write(tmp / name, text)

@@ -145,6 +145,7 @@ class SensitivityResult:
             self.scenario,
             {SENSITIVITY_CSV: table_csv(self.table)},
             {self.method: self.plot()},
+            kind="sensitivity",
         )
 
 

@@ -25,14 +25,19 @@ from channelsim.errors import Problem, UsageError
 from channelsim.metrics.catalogue import SUMMARY_METRICS
 from channelsim.outputs.files import (
     JOURNAL,
+    LOCK,
     MANIFEST_JSON,
     POINTS_CSV,
     RESOLVED_SCENARIO,
     RESULTS_CSV,
     atomic_write,
+    check_out_name,
+    clean_stale_files,
+    folder_kind,
     fsync_dir,
     rows_csv,
     table_csv,
+    write_manifest,
 )
 from channelsim.scenario import Scenario
 
@@ -44,7 +49,9 @@ FORMAT = "channelsim-sweep/1"
 RESULT_COLUMNS: tuple[str, ...] = ("point", "strategy", "replication", "channel", *SUMMARY_METRICS)
 """Columns of ``results.csv``: one row per point, strategy, replication and channel."""
 
-_LOCK = ".lock"
+_LIVE_FILES = (JOURNAL, POINTS_CSV, RESOLVED_SCENARIO, RESULTS_CSV)
+"""What a live sweep folder holds besides its manifest (the manifest of a finished sweep lists
+the summary, errors, plots and run.json too)."""
 
 
 def sorted_rows(rows: list[list[str]], strategies: Sequence[str]) -> list[list[str]]:
@@ -79,6 +86,8 @@ class SweepStore:
         self._results: Any = None
         self._journal: Any = None
         self._lock: Any = None
+        self._created = False  # this sweep made the folder: removed if nothing is written
+        self._opened = False
 
     # -- opening --------------------------------------------------------------------------
 
@@ -88,34 +97,35 @@ class SweepStore:
         Nothing else is written yet, so a failure to reach a cluster leaves no sweep behind.
         """
         folder = self.folder
+        check_out_name(folder)
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
+        kind = folder_kind(folder) if folder.is_dir() else None
         if resume:
             if not folder.is_dir():
                 raise UsageError(Problem(str(folder), "--resume", "no sweep folder to resume"))
-            if not (folder / MANIFEST_JSON).is_file():
-                raise UsageError(
-                    Problem(str(folder), "--resume", f"not a sweep folder (no {MANIFEST_JSON})")
-                )
+            if kind != "sweep":
+                what = f"it holds a {kind} folder" if kind else f"no {MANIFEST_JSON}"
+                raise UsageError(Problem(str(folder), "--resume", f"not a sweep folder ({what})"))
             self._take_lock()
             self._check_same(manifest)
+            clean_stale_files(folder)  # what a killed or disk-starved sweep left
             return
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
-        if folder.is_dir() and any(p.name != _LOCK for p in folder.iterdir()):
-            if (folder / MANIFEST_JSON).is_file():
-                raise UsageError(
-                    Problem(
-                        str(folder),
-                        "",
-                        "already holds a sweep: add --resume to complete it, or choose "
-                        "another --out",
-                    )
+        if folder.is_dir() and any(p.name != LOCK for p in folder.iterdir()):
+            if kind == "sweep":
+                message = (
+                    "already holds a sweep: add --resume to complete it, or choose another --out"
                 )
-            raise UsageError(
-                Problem(
-                    str(folder), "", "is not empty and is not a sweep folder: choose another --out"
+            elif kind is not None:
+                message = (
+                    f"holds the output of channelsim {kind} ({MANIFEST_JSON}: kind {kind!r}), "
+                    "not a sweep: choose another --out"
                 )
-            )
+            else:
+                message = "is not empty and is not a sweep folder: choose another --out"
+            raise UsageError(Problem(str(folder), "", message))
         try:
+            self._created = not folder.exists()
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(
@@ -133,10 +143,9 @@ class SweepStore:
     ) -> None:
         """Write the manifest (new sweep), scenario and points; drop garbage rows; open files."""
         folder = self.folder
+        self._opened = True
         if not (folder / MANIFEST_JSON).is_file():
-            atomic_write(
-                folder / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n", durable=True
-            )
+            write_manifest(folder, "sweep", manifest, files=_LIVE_FILES, durable=True)
         atomic_write(folder / RESOLVED_SCENARIO, scenario.to_toml(), durable=True)
         atomic_write(folder / POINTS_CSV, table_csv(points), durable=True)
         self._compact(strategies, done)
@@ -149,7 +158,7 @@ class SweepStore:
             import fcntl
         except ImportError:  # pragma: no cover - not on POSIX: no lock
             return
-        self._lock = open(self.folder / _LOCK, "w")
+        self._lock = open(self.folder / LOCK, "w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -307,4 +316,8 @@ class SweepStore:
             self._lock.close()
             self._lock = None
             with contextlib.suppress(OSError):
-                (self.folder / _LOCK).unlink()
+                (self.folder / LOCK).unlink()
+        if self._created and not self._opened:
+            # stopped before writing anything (e.g. no cluster): leave no empty folder behind
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
