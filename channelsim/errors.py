@@ -51,27 +51,42 @@ class Problem:
         return self if self.file is not None else replace(self, file=file)
 
 
+PROBLEMS_SHOWN = 20
+"""Most problems printed for one command (a screenful); the rest are counted."""
+
+
 class ScenarioError(Exception):
     """Bad user input: a scenario file, a TOML syntax error, a value out of range.
 
     Args:
         problems: the problems found; a single Problem or a plain message is accepted too.
+        omitted: more problems found but not listed (a file with millions of unknown keys
+            lists a screenful and counts the rest, so neither memory nor the terminal fill up).
     """
 
-    def __init__(self, problems: Problem | str | Iterable[Problem]) -> None:
+    def __init__(self, problems: Problem | str | Iterable[Problem], omitted: int = 0) -> None:
         if isinstance(problems, str):
             problems = [Problem(None, "", problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.omitted = omitted
+        super().__init__(str(self))
+
+    def lines(self, limit: int = PROBLEMS_SHOWN) -> list[str]:
+        """At most ``limit`` problems, one line each, then a line counting the rest."""
+        lines = [str(p) for p in self.problems[:limit]]
+        rest = len(self.problems) - len(lines) + self.omitted
+        if rest:
+            lines.append(f"error: ... and {rest:,} more problems (the first {len(lines)} shown)")
+        return lines
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
+        return "\n".join(self.lines())
 
     def in_file(self, file: str | None) -> ScenarioError:
         """A copy of this error (same class) whose problems without a file name ``file``."""
-        return type(self)([p.in_file(file) for p in self.problems])
+        return type(self)([p.in_file(file) for p in self.problems], self.omitted)
 
 
 class UsageError(ScenarioError):

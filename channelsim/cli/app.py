@@ -108,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rv = command.main(args=args, prog_name="channelsim", standalone_mode=False)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     except (KeyboardInterrupt, typer.Abort):
         print("error: interrupted", file=sys.stderr)

@@ -128,6 +128,47 @@ DASK_EXTRA_HINT = 'pip install "channelsim[distributed]"'
 """What to install for ``--dask`` (the ``[distributed]`` extra: dask.distributed)."""
 
 
+_HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def check_dask_address(address: str) -> None:
+    """Refuse a ``--dask`` value that cannot name a scheduler, before any connection attempt.
+
+    A malformed address would otherwise cost a connection timeout (and dask's clean-up of a
+    half-made client another 20 s) before failing. Checked with dask.distributed's own parser;
+    without dask installed there is nothing to check (:class:`DaskExecutor` then names the
+    extra to install).
+
+    Args:
+        address: ``"local"`` or a scheduler address such as ``tcp://10.0.0.5:8786``.
+
+    Raises:
+        UsageError: the address has an unknown scheme, no port, or a port out of range.
+    """
+    if address == "local":
+        return
+    try:
+        from distributed.comm import registry
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        return
+    expected = "expected 'local' or a scheduler address such as tcp://10.0.0.5:8786"
+    try:
+        scheme, location = parse_address(address, strict=False)
+        if scheme not in registry.backends:
+            known = ", ".join(sorted(registry.backends))
+            raise ValueError(f"unknown scheme {scheme!r} (known: {known})")
+        if scheme in _HOST_PORT_SCHEMES:
+            host, port = parse_host_port(location)
+            if not host or not 0 < int(port) < 65536:
+                raise ValueError("a host and a port between 1 and 65535 are needed")
+    except (ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+        raise UsageError(
+            Problem("--dask", "", f"{address!r} is not a scheduler address ({reason}); {expected}")
+        ) from None
+
+
 def _worker_version() -> str:
     """The channelsim version a Dask worker imports (checked against the client's)."""
     return __version__
@@ -169,6 +210,7 @@ class DaskExecutor:
             ) from None
         import logging
 
+        check_dask_address(address)
         self.address = address
         self._cluster: Any = None
         if address == "local":

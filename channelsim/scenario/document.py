@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from channelsim import __version__
-from channelsim.errors import Problem, ScenarioError
+from channelsim.errors import PROBLEMS_SHOWN, Problem, ScenarioError
 from channelsim.scenario.fields import Invalid, Table, control_character
-from channelsim.scenario.messages import number_text, translate, unknown_name
+from channelsim.scenario.introspect import unknown_keys
+from channelsim.scenario.messages import number_text, translate, unknown_key, unknown_name
 from channelsim.scenario.overrides import Override, assign, normalize_overrides
 from channelsim.scenario.partners import PartnerProgram
 from channelsim.scenario.tables import (
@@ -358,6 +359,23 @@ VALIDATION_RULES: tuple[str, ...] = (
 )
 
 
+TOO_MANY_UNKNOWN = 50
+"""Unknown keys beyond which a file is refused before validation: a screenful is listed and
+the rest counted (validating two million unknown keys took 3 GB and printed as many lines)."""
+
+
+def _refuse_many_unknown_keys(data: dict[str, Any], file: str | None) -> None:
+    found: list[Problem] = []
+    total = 0
+    for path, key, model in unknown_keys(Scenario, data):
+        total += 1
+        if len(found) < PROBLEMS_SHOWN:
+            where = f"{path}.{key}" if path else key
+            found.append(Problem(file, where, unknown_key(key, model)))
+    if total > TOO_MANY_UNKNOWN:
+        raise ScenarioError(found, omitted=total - len(found))
+
+
 def build(
     data: dict[str, Any],
     items: Iterable[Override],
@@ -365,6 +383,7 @@ def build(
     problems: Sequence[Problem] = (),
 ) -> Scenario:
     """Apply overrides to raw data and validate it, turning every mistake into a Problem."""
+    _refuse_many_unknown_keys(data, file)
     problems = [*problems, *(p for p in (assign(Scenario, data, item) for item in items) if p)]
     if problems:
         raise ScenarioError([p.in_file(file) for p in problems])
