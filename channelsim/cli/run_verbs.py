@@ -210,7 +210,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     stderr.
     """
     scn = load(scenario, set_)
-    from channelsim.experiments.replications import check_strategy
+    from channelsim.scenario import check_strategy
 
     default = scn.scenario.strategy
     try:

@@ -16,14 +16,13 @@ import pandas as pd
 
 from channelsim import __version__
 from channelsim.analysis.intervals import confidence_intervals
-from channelsim.errors import Problem, ScenarioError
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.experiments.results import RunResult
 from channelsim.metrics.catalogue import MONTHLY_METRICS, SUMMARY_METRICS
 from channelsim.metrics.compute import channel_groups, monthly_metrics, summary_metrics
 from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
-from channelsim.scenario import Scenario
+from channelsim.scenario import Scenario, check_strategy
 
 Progress = Callable[[int, int], None]
 
@@ -74,21 +73,6 @@ def run_task(task: Task) -> TaskResult:
         ),
         trace=raw.trace,
     )
-
-
-def check_strategy(scenario: Scenario, mode: str, name: str) -> None:
-    """Refuse strategies that cannot sell at all (e.g. indirect without partner programs)."""
-    if mode == "indirect" and not scenario.partners:
-        raise ScenarioError(
-            [
-                Problem(
-                    None,
-                    "strategies",
-                    f"strategy {name!r} sells through partners only, "
-                    "but the scenario has no [[partners]] program",
-                )
-            ]
-        )
 
 
 def run_tasks(

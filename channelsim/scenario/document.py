@@ -336,6 +336,28 @@ class Scenario(Table):
         return self.model_dump(by_alias=True)
 
 
+def check_strategy(scenario: Scenario, mode: str, name: str) -> None:
+    """Refuse strategies that cannot sell at all (e.g. indirect without partner programs).
+
+    Args:
+        scenario: the scenario resolved for the strategy.
+        mode: its base mode (``direct``, ``indirect`` or ``hybrid``).
+        name: the strategy's name, for the message.
+
+    Raises:
+        ScenarioError: the strategy has no channel to sell through.
+    """
+    if mode == "indirect" and not scenario.partners:
+        raise ScenarioError(
+            Problem(
+                None,
+                "strategies",
+                f"strategy {name!r} sells through partners only, "
+                "but the scenario has no [[partners]] program",
+            )
+        )
+
+
 # Human-readable cross-field rules, listed in the generated reference.
 VALIDATION_RULES: tuple[str, ...] = (
     "`demand.segments`: names are unique and shares sum to 1 (tolerance 1e-6).",
