@@ -173,6 +173,18 @@ def test_the_planners_draw_hostile_names(name, tmp_path, capsys):
         assert list((out / "plots").glob("*.png")), verb[0]
 
 
+@pytest.mark.parametrize("verb", [["run"], ["compare", "--no-elasticity"]])
+def test_the_terminal_shows_names_as_typed(tmp_path, capsys, verb):
+    """Rich markup in a name is printed as typed, not interpreted (nor crashing the table)."""
+    name = "[bold red]boom[/] [link=x]y"
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_text(name), encoding="utf-8")
+    code = main([verb[0], str(path), *verb[1:], "--out", str(tmp_path / "o")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert name in out
+
+
 def _texts(fig) -> list[str]:
     fig.canvas.draw()
     return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
