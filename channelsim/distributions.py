@@ -4,8 +4,8 @@ A scenario value that can vary is either a plain number (fixed) or a table such 
 ``{dist = "lognormal", mean = 45, sd = 20}``. Each spec checks its own parameters, prints
 itself, exposes its exact ``mean`` and ``variance`` and hands out a sampler that draws
 numbers from numpy in blocks (the event loop then pays one Python call per draw, not one
-numpy call). Describing a distribution needs no numpy: only drawing does, so checking a
-scenario (``channelsim validate``) never imports it.
+numpy call). Describing a distribution needs no numpy: only drawing does, so the methods that
+draw import it themselves and checking a scenario (``channelsim validate``) never loads it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ class Spec(BaseModel):
         """Draw ``n`` values as a numpy array."""
         raise NotImplementedError  # pragma: no cover
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse distribution function at ``u`` in [0, 1) (vectorised).
+
+        Drawing ``quantile(rng.random(n))`` consumes exactly ``n`` uniforms whatever the
+        distribution, so a value keeps its rank when a distribution or its parameters change
+        (common random numbers across a sweep of, say, patience).
+        """
+        raise NotImplementedError  # pragma: no cover
+
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """Return a zero-argument function that yields one draw per call."""
         return block_sampler(lambda n: self.sample(rng, n))
@@ -85,9 +94,14 @@ class Fixed(Spec):
         return 0.0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        import numpy as np  # only drawing needs numpy (see the module notes)
+        import numpy as np
 
         return np.full(n, self.value)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.full(np.shape(u), self.value)
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         value = self.value
@@ -115,6 +129,11 @@ class Exponential(Spec):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean_, n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:
@@ -144,6 +163,13 @@ class Lognormal(Spec):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special  # 0.7 s to import: only when a lognormal is drawn this way
+
+        mu, sigma = self._log_params()
+        return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:
@@ -180,6 +206,13 @@ class Gamma(Spec):
         # scale from sd^2 / mean: dividing by an underflowed shape would fail
         return rng.gamma((self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_), n)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special  # 0.7 s to import: only when a gamma is drawn this way
+
+        shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
+        return scale * special.gammaincinv(shape, np.asarray(u, dtype=float))
+
     @model_serializer
     def _ser(self) -> dict[str, Any]:
         return {"dist": "gamma", "mean": self.mean_, "sd": self.sd}
@@ -214,6 +247,17 @@ class Triangular(Spec):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, n)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        a, c, b = self.low, self.mode, self.high
+        u = np.asarray(u, dtype=float)
+        left = (c - a) / (b - a)
+        with np.errstate(invalid="ignore"):
+            low_side = a + np.sqrt(u * (b - a) * (c - a))
+            high_side = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+        return np.where(u < left, low_side, high_side)
+
 
 class Uniform(Spec):
     """Uniform on [low, high]."""
@@ -238,6 +282,9 @@ class Uniform(Spec):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
 
 
 DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "triangular", "uniform")

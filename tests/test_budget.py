@@ -76,13 +76,10 @@ def test_a_small_scenario_passes_and_force_overrides_the_limit(tmp_path, capsys,
     assert (tmp_path / "b" / "summary.csv").is_file()
 
 
-def test_the_estimate_scales_with_strategies_replications_and_elasticity():
+def test_the_estimate_scales_with_strategies_and_replications():
     sc = load_scenario(SHIPPED[0])
     one = estimate_events(sc, ["direct"], 1)
     assert estimate_events(sc, ["direct"], 10) == pytest.approx(10 * one, rel=1e-9, abs=10)
-    assert estimate_events(sc, ["direct"], 10, elasticity=True) == pytest.approx(
-        30 * one, rel=1e-9, abs=30
-    )
     both = estimate_events(sc, ["direct", "hybrid"], 1)
     assert both == pytest.approx(one + estimate_events(sc, ["hybrid"], 1), abs=2)
 

@@ -21,7 +21,7 @@ from channelsim import __version__
 from channelsim.cli import main
 from channelsim.cli.tables import KEY_METRICS
 from channelsim.errors import ScenarioError
-from channelsim.metrics.formatting import format_pm
+from channelsim.metrics.formatting import format_estimate
 from channelsim.outputs import files, run_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,7 +304,7 @@ def test_run_prints_a_summary_table(user_run) -> None:
         assert column in text
     for metric in ("net_revenue", "contribution_margin", "cost_per_sale", "npv"):
         assert metric in text
-    assert "±" in text
+    assert "mean [95% interval]" in text  # the caption says what the brackets are
     assert "%" in text
     assert text.rstrip().splitlines()[-1].startswith(f"Results in out{os.sep}small")
 
@@ -312,7 +312,7 @@ def test_run_prints_a_summary_table(user_run) -> None:
 def test_summary_csv_columns(user_run) -> None:
     cwd, _ = user_run
     header = (cwd / "out" / "small" / "summary.csv").read_text().splitlines()[0]
-    assert header == "strategy,channel,metric,mean,std,ci_low,ci_high,n"
+    assert header == "strategy,channel,metric,mean,std,ci_low,ci_high,n,median"
 
 
 def test_monthly_csv_columns_and_rows(user_run) -> None:
@@ -335,7 +335,7 @@ def test_summary_json_is_nested_with_meta(user_run) -> None:
     assert "run_seconds" not in doc["meta"]
     assert list(doc["hybrid"]) == ["direct", "VARs", "partners", "total"]
     stats = doc["hybrid"]["total"]["net_revenue"]
-    assert set(stats) == {"mean", "std", "ci_low", "ci_high", "n"}
+    assert set(stats) == {"mean", "std", "ci_low", "ci_high", "n", "median"}
     assert stats["n"] == 3
     assert stats["ci_low"] <= stats["mean"] <= stats["ci_high"]
 
@@ -602,22 +602,26 @@ def test_key_metrics_are_summary_metrics() -> None:
 
 
 @pytest.mark.parametrize(
-    ("metric", "mean", "low", "high", "expected"),
+    ("metric", "mean", "low", "high", "n", "expected"),
     [
-        ("revenue", 1234567.8, 1233567.8, 1235567.8, "1,234,568 ± 1,000"),
-        ("npv", -2500.0, -3000.0, -2000.0, "-2,500 ± 500"),
-        ("contribution_margin", 0.234, 0.224, 0.244, "23.4% ± 1.0%"),
-        ("months_to_target", 7.25, 6.0, 8.5, "7.2 ± 1.2"),
-        ("payback_month", math.nan, math.nan, math.nan, "never"),
-        ("months_to_target", math.nan, math.nan, math.nan, "not reached"),
-        ("sales", 1234.0, 1200.0, 1268.0, "1,234 ± 34"),
-        ("sales", 3.0, math.nan, math.nan, "3.0"),
-        ("reputation_end", 0.98765, 0.97, 1.0, "0.988 ± 0.015"),
-        ("headcount_end", 0.0, -0.0, 0.0, "0.0 ± 0.0"),
+        ("revenue", 1234567.8, 1233567.8, 1235567.8, 20, "1,234,568 [1,233,568, 1,235,568]"),
+        ("npv", -2500.0, -3000.0, -2000.0, 20, "-2,500 [-3,000, -2,000]"),
+        ("contribution_margin", 0.234, 0.224, 0.244, 20, "23.4% [22.4%, 24.4%]"),
+        ("peak_investment", 354.0, 120.0, 872.0, 20, "354 [120, 872]"),
+        ("payback_month", math.nan, math.nan, math.nan, 0, "never"),
+        ("months_to_target", math.nan, math.nan, math.nan, 0, "not reached"),
+        ("sales", 1234.0, 1200.0, 1268.0, 20, "1,234 [1,200, 1,268]"),
+        ("sales", 3.0, math.nan, math.nan, 1, "3.0 (n = 1: no interval)"),
+        ("reputation_end", 0.98765, 0.97, 1.0, 20, "0.988 [0.970, 1.000]"),
+        ("cost_elasticity", 0.1234, 0.1, 0.15, 20, "0.12 [0.10, 0.15]"),
+        ("headcount_end", 0.0, -0.0, 0.0, 20, "0.0 [0.0, 0.0]"),
     ],
 )
-def test_format_cell(metric: str, mean: float, low: float, high: float, expected: str) -> None:
-    assert format_pm(metric, mean, low, high) == expected
+def test_format_estimate(
+    metric: str, mean: float, low: float, high: float, n: int, expected: str
+) -> None:
+    """The terminal shows the interval's two ends, so an asymmetric interval reads right."""
+    assert format_estimate(metric, mean, low, high, n) == expected
 
 
 # --- the README's Quickstart is what CI runs ------------------------------------------------

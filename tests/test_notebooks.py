@@ -28,6 +28,7 @@ EXPECTED = {
     "04_margins_and_proportional_cost",
     "05_brand_and_service_risk",
     "06_uncertainty_and_breakeven",
+    "07_calibrate_from_crm",
 }
 CELL_TIMEOUT = 120  # seconds per cell
 MAX_TEXT_OUTPUT = 20_000  # characters of one text output: show heads and summaries, not tables

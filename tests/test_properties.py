@@ -13,13 +13,15 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from channelsim.errors import ScenarioError
-from channelsim.metrics import FLOW_METRICS
-from channelsim.metrics.compute import monthly_metrics, summary_metrics
+from channelsim.metrics.compute import summary_metrics
+from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
 from channelsim.scenario import PARTNER_KINDS, Scenario, loads_scenario
 
@@ -224,18 +226,19 @@ def _valid(data: dict[str, Any]) -> Scenario:
         raise  # unreachable: assume(False) stops the example
 
 
-def _simulate(scenario: Scenario) -> tuple[list[str], dict[str, np.ndarray]]:
+def _simulate(scenario: Scenario) -> tuple[list[str], dict[str, np.ndarray], pd.DataFrame]:
     name = scenario.scenario.strategy
     mode, resolved = scenario.resolve_strategy(name)
-    raw = World(resolved, mode, 0, name).run()
-    return raw.channels, raw.arrays
+    tracer = Tracer([s.name for s in resolved.demand.segments] or ["all"])
+    raw = World(resolved, mode, 0, name, tracer).run()
+    return raw.channels, raw.arrays, pd.DataFrame(raw.trace, columns=list(TRACE_COLUMNS))
 
 
 @SETTINGS
 @given(scenario_dicts())
 def test_invariants_of_any_valid_scenario(data):
     scenario = _valid(data)
-    channels, arrays = _simulate(scenario)
+    channels, arrays, trace = _simulate(scenario)
     programs = channels[1:]
     months = scenario.scenario.horizon_months
 
@@ -249,7 +252,6 @@ def test_invariants_of_any_valid_scenario(data):
         assert np.all(values >= floor), (field, values.min())
 
     summary = summary_metrics(arrays, programs, scenario.scenario.discount_rate, None)
-    monthly = monthly_metrics(arrays, programs)
 
     # every lead is accounted for, per channel
     for channel, s in summary.items():
@@ -257,27 +259,24 @@ def test_invariants_of_any_valid_scenario(data):
         assert s["leads"] == ended, (channel, s["leads"], ended)
         assert s["sourced_leads"] <= s["leads"], channel
 
-    # money identities per channel and month
-    for channel, m in monthly.items():
-        close = np.testing.assert_allclose
-        close(m["net_revenue"], m["revenue"] - m["discounts"] - m["refunds"], atol=1e-6)
-        close(m["gross_margin"], m["net_revenue"] - m["cogs"], atol=1e-6)
-        close(m["channel_cost"], m["fixed_channel_cost"] + m["variable_channel_cost"], atol=1e-6)
-        close(m["contribution"], m["gross_margin"] - m["channel_cost"], atol=1e-6)
-        close(m["cost_of_sales"], m["channel_cost"] + m["discounts"], atol=1e-6)
-        for key in ("revenue", "discounts", "refunds", "cogs", "channel_cost", "sales", "leads"):
-            assert np.all(m[key] >= 0), (channel, key)
-        assert np.all(m["refunds"] <= m["revenue"] - m["discounts"] + 1e-6), channel
-
-    # channels add up: direct + programs = total, programs = partners
-    for key in FLOW_METRICS:
-        parts = monthly["direct"][key] + sum((monthly[p][key] for p in programs), 0.0)
-        np.testing.assert_allclose(parts, monthly["total"][key], rtol=1e-12, atol=1e-6)
-        by_program = sum((monthly[p][key] for p in programs), np.zeros(months))
-        np.testing.assert_allclose(monthly["partners"][key], by_program, rtol=1e-12, atol=1e-6)
+    # money follows the sales the trace recorded lead by lead (an independent path)
+    factor = {"direct": 1.0, **{p.name: p.deal_size_factor for p in scenario.partners}}
+    discount = {"direct": 0.0, **{p.name: p.discount for p in scenario.partners}}
+    sold = trace[trace.outcome == "sale"]
+    for row, channel in enumerate(channels):
+        mine = sold[sold.channel == channel]
+        value = float((mine.value * factor[channel]).sum())
+        revenue = float(arrays["revenue"][row].sum())
+        assert revenue == pytest.approx(value, rel=1e-9, abs=1e-6), channel
+        assert float(arrays["discounts"][row].sum()) == pytest.approx(
+            discount[channel] * value, rel=1e-9, abs=1e-6
+        )
+        refunds = float(arrays["refunds"][row].sum())
+        assert refunds <= revenue * (1 - discount[channel]) + 1e-6, channel
+    assert len(trace) == arrays["leads"].sum()
 
     # the same seed gives the same numbers, bit for bit
-    _, again = _simulate(scenario)
+    _, again, _ = _simulate(scenario)
     for field, values in arrays.items():
         np.testing.assert_array_equal(values, again[field], err_msg=field)
 

@@ -181,3 +181,21 @@ def test_partner_kinds_doc_lists_every_kind_default():
             else:
                 assert math.isclose(shown, expected), (key, kind, shown, expected)
     assert len(documented) == len(PARTNER_KINDS) * len(KIND_FIELDS)
+
+
+def test_every_source_a_scenario_header_cites_is_in_docs_sources():
+    """The headers cite web sources by domain; docs/sources.md must carry each of them."""
+    import re
+
+    sources = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
+    domain = re.compile(r"\b([a-z0-9-]+\.(?:com|org|io|net|business))\b")
+    cited = set()
+    for path in SCENARIOS:
+        header = "\n".join(
+            line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")
+        )
+        assert "docs/sources.md" in header or not domain.search(header), path.name
+        cited |= set(domain.findall(header))
+    assert cited, "the shipped scenarios cite their sources"
+    missing = sorted(d for d in cited if d not in sources)
+    assert not missing, f"cited but not in docs/sources.md: {missing}"

@@ -17,9 +17,15 @@ import pandas as pd
 from scipy import special
 
 from channelsim.analysis.intervals import confidence_intervals
-from channelsim.metrics.catalogue import COMPARISON_METRICS, SUMMARY_METRICS, lower_is_better
+from channelsim.metrics.catalogue import (
+    CENSORED_METRICS,
+    COMPARISON_METRICS,
+    SUMMARY_METRICS,
+    lower_is_better,
+    metric,
+)
 
-__all__ = ["DIFFERENCE_COLUMNS", "paired_differences"]
+__all__ = ["DIFFERENCE_COLUMNS", "censor", "paired_differences"]
 
 DIFFERENCE_COLUMNS: tuple[str, ...] = (
     "a",
@@ -61,18 +67,45 @@ def _welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[np.nda
     return low, high
 
 
-def paired_differences(reps: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
+def censor(frame: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Per-replication values with every censored time that never happened set to ``horizon``.
+
+    A time is "never" where its indicator (``payback_reached``, ``target_reached``) is 0; it
+    stays undefined where the indicator is undefined (no sales target at all).
+    """
+    out = frame.copy()
+    for name in CENSORED_METRICS:
+        flag = metric(name).reached
+        if name in out.columns and flag in out.columns:
+            never = out[flag] == 0
+            out.loc[never, name] = float(horizon)
+    return out
+
+
+def paired_differences(
+    reps: pd.DataFrame, strategies: Sequence[str], horizon: float | None = None
+) -> pd.DataFrame:
     """Paired differences A - B for every pair of strategies (A listed before B).
+
+    A censored time that never happens (``payback_month``, ``months_to_target``) counts as the
+    horizon month when ``horizon`` is given: the order is exact (never is later than any month
+    reached within the horizon), so ``p_better`` counts a strategy that reaches as better than
+    one that does not, and the mean difference is a bound on the true one (at least as large
+    in size) instead of a mean over the replications where both happen to reach.
 
     Args:
         reps: per-replication summary values (``RunResult.replications``).
         strategies: the order that decides which strategy is A.
+        horizon: the horizon in months (None: censored times are compared where both are
+            defined only).
 
     Returns:
         One row per (a, b, channel, metric) with the mean and Student-t interval of the
         per-replication difference, ``p_better`` (share of replications where A beats B; ties
         count half) and the unpaired (Welch) interval for comparison.
     """
+    if horizon is not None:
+        reps = censor(reps, horizon)
     metrics = [m for m in (*SUMMARY_METRICS, *COMPARISON_METRICS) if m in reps.columns]
     lower = np.array([lower_is_better(m) for m in metrics])
     indexed = {s: grp.set_index(["replication", "channel"]) for s, grp in reps.groupby("strategy")}

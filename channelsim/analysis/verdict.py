@@ -35,6 +35,13 @@ class Claim:
         return bool(np.isfinite(self.ci_low) and np.isfinite(self.ci_high))
 
 
+def _ci(low: float, high: float, fmt) -> str:
+    """``95% CI low to high``, or what to say when there is no interval (one replication)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "n = 1: no interval"
+    return f"95% CI {fmt(low)} to {fmt(high)}"
+
+
 def _excludes_zero(row: pd.Series) -> bool:
     return bool(
         np.isfinite(row.ci_low) and np.isfinite(row.ci_high) and (row.ci_low > 0 or row.ci_high < 0)
@@ -91,7 +98,7 @@ def verdict_claims(
         claims.append(
             Claim(
                 f"{best} has the highest mean NPV: {money_words(row['mean'])} "
-                f"(95% CI {money_words(row.ci_low)} to {money_words(row.ci_high)})"
+                f"({_ci(row.ci_low, row.ci_high, money_words)})"
                 + _tied_with(best, strategies, differences)
                 + ".",
                 "npv",
@@ -102,8 +109,8 @@ def verdict_claims(
     else:
         claims.append(
             Claim(
-                f"{best}: NPV {money_words(row['mean'])} (95% CI {money_words(row.ci_low)} to "
-                f"{money_words(row.ci_high)}).",
+                f"{best}: NPV {money_words(row['mean'])} "
+                f"({_ci(row.ci_low, row.ci_high, money_words)}).",
                 "npv",
                 row.ci_low,
                 row.ci_high,
@@ -125,19 +132,20 @@ def verdict_claims(
                 )
             )
         el = level(s, "cost_elasticity")
-        # only a measured elasticity is worth a sentence: when sales barely respond to demand
-        # (capacity-bound), the ratio of logs is noise and the interval says so
-        if el is not None and np.isfinite(el.ci_low) and el.ci_high - el.ci_low <= 0.5:
+        # only an elasticity measured in every replication, with an interval narrow enough
+        # to say something, is worth a sentence (a silent subset would speak for all)
+        measured = el is not None and reps is not None and int(el.n) == int(reps.n) >= 2
+        if measured and np.isfinite(el.ci_low) and el.ci_high - el.ci_low <= 0.5:
             kind = (
-                "follows its sales"
+                "follows its success"
                 if el.ci_low > 0.7
                 else "is mostly fixed"
                 if el.ci_high < 0.3
-                else "is partly fixed"
+                else "partly follows its success"
             )
             claims.append(
                 Claim(
-                    f"{s}: cost of sales {kind} (elasticity {el['mean']:.2f}, "
+                    f"{s}: cost of sales {kind} (elasticity to success {el['mean']:.2f}, "
                     f"95% CI {el.ci_low:.2f} to {el.ci_high:.2f}).",
                     "cost_elasticity",
                     el.ci_low,

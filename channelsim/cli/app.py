@@ -10,9 +10,10 @@ worker processes at once (they ignore SIGINT themselves, see
 while it does so cannot cut that short into orphans: it kills the worker processes that are
 left and exits with 130 at once.
 
-The verbs live in :mod:`.run_verbs` (the analyst's) and :mod:`.plan_verbs` (the planners');
-this module registers them. Heavy modules are imported inside the verbs, so ``--help``,
-``--version`` and input errors answer quickly.
+The verbs live in :mod:`.run_verbs` (the analyst's), :mod:`.plan_verbs` (the planners') and
+:mod:`.calibrate_verb` (a CRM export in, a calibrated scenario out); this module registers
+them. Heavy modules are imported inside the verbs, so ``--help``, ``--version`` and input
+errors answer quickly.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Annotated, Any
 import typer
 
 from channelsim import __version__
-from channelsim.cli import plan_verbs, run_verbs
+from channelsim.cli import calibrate_verb, plan_verbs, run_verbs
 from channelsim.cli.common import (
     DEBUG_ENV,
     EXIT_BAD_INPUT,
@@ -82,6 +83,7 @@ for _verb in (
     plan_verbs.sweep,
     plan_verbs.breakeven,
     plan_verbs.sensitivity,
+    calibrate_verb.calibrate,
 ):
     app.command()(_verb)
 

@@ -50,7 +50,6 @@ def check_budget(
     strategies: list[str],
     reps: int | None,
     *,
-    elasticity: bool = False,
     jobs: int | None,
     force: bool,
 ) -> None:
@@ -62,7 +61,6 @@ def check_budget(
             scn,
             strategies,
             reps if reps is not None else scn.scenario.replications,
-            elasticity,
             file=str(path),
             jobs=jobs or os.cpu_count() or 1,
             force=force,

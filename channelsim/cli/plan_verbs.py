@@ -41,7 +41,7 @@ from channelsim.cli.options import (
 )
 from channelsim.errors import Problem, UsageError
 from channelsim.metrics.catalogue import lower_is_better
-from channelsim.metrics.formatting import format_pm
+from channelsim.metrics.formatting import format_estimate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,7 +232,9 @@ def best_points(
         pick = sel["mean"].idxmin() if lower_is_better(metric) else sel["mean"].idxmax()
         row = sel.loc[pick]
         where = ", ".join(f"{k}={short_value(row[k])}" for k in keys)
-        cell = format_pm(metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+        cell = format_estimate(
+            metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
+        )
         lines.append(f"best {metric} for {strategy}: {cell} at point {int(row['point'])} ({where})")
     return lines
 
@@ -362,6 +364,16 @@ def sensitivity(
             show_default=False,
         ),
     ] = None,
+    ranges_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ranges",
+            metavar="FILE",
+            help="TOML file with a [sensitivity] ranges table, e.g. the fitted intervals "
+            "that calibrate writes (calibration/sensitivity-ranges.toml); adds to --param.",
+            show_default=False,
+        ),
+    ] = None,
     samples: Annotated[
         int | None,
         typer.Option(
@@ -400,6 +412,10 @@ def sensitivity(
     check_executor(jobs, dask)
     from channelsim.outputs.files import check_out_dir
 
+    if ranges_file is not None:
+        from channelsim.planning.ranges import read_ranges_file
+
+        param = [*(param or []), *read_ranges_file(ranges_file)]
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
     check_out_dir(Path(os.path.realpath(out_dir)), "sensitivity")
     from channelsim.planning.sensitivity import sensitivity as analyse
@@ -441,9 +457,9 @@ def sensitivity(
         for row in table.itertuples(index=False):
             print(
                 f"  {row.param}: {short_value(row.low)} -> {short_value(row.high)}: "
-                f"{format_pm(metric, row.metric_low, math.nan, math.nan)} to "
-                f"{format_pm(metric, row.metric_high, math.nan, math.nan)} "
-                f"(swing {format_pm(metric, row.swing, math.nan, math.nan)})"
+                f"{format_estimate(metric, row.metric_low, math.nan, math.nan)} to "
+                f"{format_estimate(metric, row.metric_high, math.nan, math.nan)} "
+                f"(swing {format_estimate(metric, row.swing, math.nan, math.nan)})"
             )
     else:
         print(f"Sobol' indices of {metric} ({name}), largest total index first:")

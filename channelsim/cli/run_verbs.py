@@ -130,7 +130,7 @@ def compare(
         bool,
         typer.Option(
             "--no-elasticity",
-            help="Skip the 0.9x / 1.1x demand reruns that measure cost_elasticity (3x faster).",
+            help="Skip cost_elasticity (booking every deal again at 0.9x and 1.1x win rates).",
         ),
     ] = False,
     quiet: QuietOpt = False,
@@ -154,7 +154,7 @@ def compare(
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-compare"
     check_out_dir(Path(os.path.realpath(out_dir)), "compare")
     planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
-    check_budget(scn, scenario, planned, reps, elasticity=not no_elasticity, jobs=jobs, force=force)
+    check_budget(scn, scenario, planned, reps, jobs=jobs, force=force)
 
     from channelsim.experiments.compare import compare as run_compare
 

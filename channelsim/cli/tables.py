@@ -1,15 +1,16 @@
 """The tables the terminal shows after ``run`` and ``compare`` (rich tables).
 
 Numbers go through the one formatter of :mod:`channelsim.metrics.formatting`
-(``mean ± half-width of the 95% interval``), as in the report.
+(``mean [low, high]`` of the 95% interval), as in the report.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
-from channelsim.metrics.catalogue import ACTIVITY_METRICS
-from channelsim.metrics.formatting import format_pm
+from channelsim.metrics.catalogue import ACTIVITY_METRICS, CENSORED_METRICS
+from channelsim.metrics.formatting import format_estimate, format_number, undefined_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,8 +65,7 @@ def summary_tables(result: RunResult) -> list[Any]:
         table = Table(
             title=f"{escape(scenario.name)}\nstrategy {escape(strategy)}: {reps} replications, "
             f"seed {seed}, {scenario.horizon_months} months",
-            caption="mean ± half-width of the 95% confidence interval; "
-            f"(k/{reps}): defined in only k of the {reps} replications",
+            caption=_CAPTION.format(reps=reps),
         )
         table.add_column("metric", style="bold")
         for channel in channels:
@@ -78,10 +78,7 @@ def summary_tables(result: RunResult) -> list[Any]:
                 if r is None:
                     line.append("")
                     continue
-                text = format_pm(metric, float(r.mean), float(r.ci_low), float(r.ci_high))
-                if 0 < int(r.n) < reps:
-                    text += f" ({int(r.n)}/{reps})"
-                line.append(text)
+                line.append(_cell(metric, r, reps))
             table.add_row(*line)
         tables.append(table)
     return tables
@@ -116,7 +113,7 @@ def comparison_table(result: RunResult) -> Any:
     table = Table(
         title=f"{escape(meta.name)}\n{reps} replications, seed {meta.seed}, "
         f"{meta.horizon_months} months, all channels",
-        caption="mean ± half-width of the 95% confidence interval",
+        caption=_CAPTION.format(reps=reps),
     )
     table.add_column("metric", style="bold")
     for strategy in result.strategies:
@@ -129,12 +126,28 @@ def comparison_table(result: RunResult) -> Any:
             if r is None:
                 row.append("")
                 continue
-            text = format_pm(metric, float(r.mean), float(r.ci_low), float(r.ci_high))
-            if 0 < int(r.n) < reps:
-                text += f" ({int(r.n)}/{reps})"
-            row.append(text)
+            row.append(_cell(metric, r, reps))
         table.add_row(*row)
     return table
+
+
+_CAPTION = (
+    "mean [95% interval]; (k/{reps}): defined in only k of the {reps} replications; "
+    "months to target and payback: the median month and the replications that reach it"
+)
+
+
+def _cell(metric: str, r: Any, reps: int) -> str:
+    """One cell: the estimate and its interval, or for a censored time its median and reach."""
+    n = int(r.n)
+    if metric in CENSORED_METRICS:
+        median = float(r.median)
+        shown = format_number(metric, median) if math.isfinite(median) else undefined_text(metric)
+        return f"{shown} ({n}/{reps} reached)"
+    text = format_estimate(metric, float(r.mean), float(r.ci_low), float(r.ci_high), n)
+    if 0 < n < reps:
+        text += f" ({n}/{reps})"
+    return text
 
 
 def _active(rows: pd.DataFrame, channel: str) -> bool:

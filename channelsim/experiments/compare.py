@@ -2,14 +2,15 @@
 
 ``compare`` runs every strategy on the same replications (each sees the same company leads),
 gathers the tables and adds the paired differences A - B (:mod:`channelsim.analysis.differences`)
-and ``cost_elasticity``: every strategy is rerun with demand scaled by 0.9 and 1.1 on the same
-random numbers, and d ln(cost_of_sales) / d ln(sales) is measured: about 1 when cost follows
-success (commissions, discounts), about 0 when it is fixed (payroll).
+and ``cost_elasticity``, the elasticity of the cost of sales to success: every deal is also
+booked with every seller's win probability scaled by 0.9 and 1.1, on the same leads and with the
+same capacity decisions (:mod:`channelsim.model.elasticity`), and d ln(cost_of_sales) /
+d ln(sales) is read between the two: about 1 when cost follows success (commissions,
+discounts), the variable share when it is mostly payroll.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,25 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 from channelsim.analysis.differences import paired_differences
-from channelsim.analysis.intervals import confidence_intervals
 from channelsim.analysis.verdict import verdict_lines
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.experiments.replications import (
     Progress,
     Task,
-    TaskResult,
     build_run_result,
     prepare,
     run_tasks,
 )
 from channelsim.experiments.results import RunResult
-from channelsim.metrics.catalogue import COMPARISON_METRICS, SUMMARY_METRICS
 from channelsim.scenario import Scenario
 
-__all__ = ["ELASTICITY_SCALES", "Comparison", "compare"]
-
-ELASTICITY_SCALES = (0.9, 1.1)
-"""Demand scales of the elasticity reruns."""
+__all__ = ["Comparison", "compare"]
 
 
 @dataclass
@@ -103,7 +98,9 @@ def compare(
         jobs: worker processes (None: all cores). Ignored with ``executor``.
         executor: where to run.
         progress: called as ``progress(done, total)`` after each simulated replication.
-        elasticity: also rerun every strategy at 0.9x and 1.1x demand for ``cost_elasticity``.
+        elasticity: also measure ``cost_elasticity``: every deal is booked a second and a
+            third time with win probabilities scaled by 0.9 and 1.1, on the same leads and with
+            the same capacity (:mod:`channelsim.model.elasticity`; no rerun).
 
     Returns:
         A :class:`Comparison`.
@@ -112,64 +109,17 @@ def compare(
         strategies = [s for s in scenario.strategy_names() if s != "indirect" or scenario.partners]
     scenario, strategies = prepare(scenario, strategies, replications, seed)
     n = scenario.scenario.replications
-    scales = (1.0, *ELASTICITY_SCALES) if elasticity else (1.0,)
-    tasks = [Task(scenario, s, r, k) for k in scales for s in strategies for r in range(n)]
+    tasks = [Task(scenario, s, r, elasticity=elasticity) for s in strategies for r in range(n)]
     started = time.perf_counter()
     results = run_tasks(tasks, executor or make_executor(jobs), progress)
-    base = [r for r in results if r.demand_scale == 1.0]
-    run = build_run_result(scenario, strategies, base, started)
+    run = build_run_result(scenario, strategies, results, started)
     elastic = pd.DataFrame()
     if elasticity:
-        elastic = _elasticity(results)
-        run = _with_elasticity(run, elastic)
+        elastic = run.replications[["strategy", "replication", "channel", "cost_elasticity"]]
     return Comparison(
-        run=run, differences=paired_differences(run.replications, strategies), elasticity=elastic
-    )
-
-
-def _elasticity(results: Sequence[TaskResult]) -> pd.DataFrame:
-    rows = {}
-    for r in results:
-        for channel in r.channels:
-            key = (r.strategy, r.replication, channel)
-            s = r.summary[channel]
-            rows.setdefault(key, {})[r.demand_scale] = (s["cost_of_sales"], s["sales"])
-    out = []
-    lo, hi = ELASTICITY_SCALES
-    for (strategy, rep, channel), by_scale in rows.items():
-        (c0, s0), (c1, s1) = by_scale[lo], by_scale[hi]
-        value = math.nan
-        if min(c0, c1, s0, s1) > 0 and s1 != s0:
-            value = math.log(c1 / c0) / math.log(s1 / s0)
-        out.append((strategy, rep, channel, value))
-    return pd.DataFrame(out, columns=["strategy", "replication", "channel", "cost_elasticity"])
-
-
-def _with_elasticity(run: RunResult, elastic: pd.DataFrame) -> RunResult:
-    reps = run.replications.merge(elastic, on=["strategy", "replication", "channel"], how="left")
-    rows = []
-    for (strategy, channel), grp in reps.groupby(["strategy", "channel"], sort=False):
-        mean, std, low, high, n = confidence_intervals(grp["cost_elasticity"].to_numpy())
-        rows.append(
-            (strategy, channel, "cost_elasticity", mean[0], std[0], low[0], high[0], int(n[0]))
-        )
-    extra = pd.DataFrame(rows, columns=run.summary.columns)
-    summary = pd.concat([run.summary, extra], ignore_index=True)
-    order = {m: i for i, m in enumerate([*SUMMARY_METRICS, *COMPARISON_METRICS])}
-    strategies = {s: i for i, s in enumerate(run.strategies)}
-    channels = {c: i for i, c in enumerate(dict.fromkeys(run.summary.channel))}
-    summary = summary.sort_values(
-        ["strategy", "channel", "metric"],
-        key=lambda col: col.map(
-            {"strategy": strategies, "channel": channels, "metric": order}[col.name]
+        run=run,
+        differences=paired_differences(
+            run.replications, strategies, horizon=scenario.scenario.horizon_months
         ),
-        kind="stable",
-    ).reset_index(drop=True)
-    return RunResult(
-        scenario=run.scenario,
-        strategies=run.strategies,
-        summary=summary,
-        monthly=run.monthly,
-        replications=reps,
-        meta=run.meta,
+        elasticity=elastic,
     )

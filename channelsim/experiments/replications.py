@@ -8,6 +8,7 @@ whatever the number of processes.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from channelsim import __version__
-from channelsim.analysis.intervals import confidence_intervals
+from channelsim.analysis.intervals import summarize_columns
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.experiments.results import RunResult
-from channelsim.metrics.catalogue import MONTHLY_METRICS, SUMMARY_METRICS
+from channelsim.metrics.catalogue import COMPARISON_METRICS, MONTHLY_METRICS, SUMMARY_METRICS
 from channelsim.metrics.compute import channel_groups, monthly_metrics, summary_metrics
 from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
+from channelsim.outputs.files import SUMMARY_COLUMNS
 from channelsim.scenario import Scenario, check_strategy
 
 Progress = Callable[[int, int], None]
@@ -34,8 +36,8 @@ class Task:
     scenario: Scenario
     strategy: str
     replication: int
-    demand_scale: float = 1.0
     trace: bool = False
+    elasticity: bool = False
 
 
 @dataclass
@@ -44,7 +46,6 @@ class TaskResult:
 
     strategy: str
     replication: int
-    demand_scale: float
     channels: list[str]
     monthly: dict[str, dict[str, np.ndarray]]
     summary: dict[str, dict[str, float]]
@@ -58,18 +59,21 @@ def run_task(task: Task) -> TaskResult:
     tracer = None
     if task.trace:
         tracer = Tracer([s.name for s in scenario.demand.segments] or ["all"])
-    world = World(scenario, mode, task.replication, task.strategy, task.demand_scale, tracer)
+    world = World(scenario, mode, task.replication, task.strategy, tracer, task.elasticity)
     raw = world.run()
     programs = raw.channels[1:]
     meta = scenario.scenario
     return TaskResult(
         strategy=task.strategy,
         replication=task.replication,
-        demand_scale=task.demand_scale,
         channels=list(channel_groups(programs)),
         monthly=monthly_metrics(raw.arrays, programs),
         summary=summary_metrics(
-            raw.arrays, programs, meta.discount_rate, scenario.targets.sales_per_month
+            raw.arrays,
+            programs,
+            meta.discount_rate,
+            scenario.targets.sales_per_month,
+            elasticity=task.elasticity,
         ),
         trace=raw.trace,
     )
@@ -90,8 +94,15 @@ def run_tasks(
     return results  # type: ignore[return-value]
 
 
-def _summary_frame(results: Sequence[TaskResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-replication summary (wide) and across-replication summary with CIs (long)."""
+def summary_rng(seed: int) -> np.random.Generator:
+    """The generator of a run's summary bootstraps: a stream of its own, from the seed."""
+    return np.random.default_rng(
+        np.random.SeedSequence([seed, zlib.crc32(b"channelsim.summary.bootstrap")])
+    )
+
+
+def _summary_frame(results: Sequence[TaskResult], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-replication summary (wide) and across-replication summary with intervals (long)."""
     rows = []
     for r in results:
         for channel in r.channels:
@@ -103,15 +114,29 @@ def _summary_frame(results: Sequence[TaskResult]) -> tuple[pd.DataFrame, pd.Data
                     **r.summary[channel],
                 }
             )
-    reps = pd.DataFrame(rows, columns=["strategy", "replication", "channel", *SUMMARY_METRICS])
+    metrics = [*SUMMARY_METRICS]
+    if results and all(m in results[0].summary[results[0].channels[0]] for m in COMPARISON_METRICS):
+        metrics += COMPARISON_METRICS
+    reps = pd.DataFrame(rows, columns=["strategy", "replication", "channel", *metrics])
     out = []
+    rng = summary_rng(seed)
     for (strategy, channel), grp in reps.groupby(["strategy", "channel"], sort=False):
-        mean, std, low, high, n = confidence_intervals(grp[list(SUMMARY_METRICS)].to_numpy())
-        for k, metric in enumerate(SUMMARY_METRICS):
-            out.append((strategy, channel, metric, mean[k], std[k], low[k], high[k], int(n[k])))
-    summary = pd.DataFrame(
-        out, columns=["strategy", "channel", "metric", "mean", "std", "ci_low", "ci_high", "n"]
-    )
+        s = summarize_columns(grp[metrics].to_numpy(dtype=float), metrics, rng)
+        for k, metric in enumerate(metrics):
+            out.append(
+                (
+                    strategy,
+                    channel,
+                    metric,
+                    s["mean"][k],
+                    s["std"][k],
+                    s["ci_low"][k],
+                    s["ci_high"][k],
+                    int(s["n"][k]),
+                    s["median"][k],
+                )
+            )
+    summary = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
     return reps, summary
 
 
@@ -175,7 +200,7 @@ def build_run_result(
     scenario: Scenario, strategies: list[str], results: Sequence[TaskResult], started: float
 ) -> RunResult:
     """Gather task results (in task order) into a :class:`RunResult`."""
-    reps, summary = _summary_frame(results)
+    reps, summary = _summary_frame(results, scenario.scenario.seed)
     return RunResult(
         scenario=scenario,
         strategies=strategies,

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from channelsim.errors import Problem, ScenarioError, UsageError
+from channelsim.model.demand import demand_spec
 from channelsim.model.ledger import MONTH
 from channelsim.model.partners import YEAR
 from channelsim.scenario import Scenario
@@ -99,14 +100,11 @@ Measured on a 2-vCPU cloud machine (Python 3.11, 2026-11-27): the shipped scenar
 300,000 to 670,000 estimated events a second (median about 500,000), their tenfold-demand
 versions, the large runs the estimate is for, at 490,000 to 1,000,000."""
 
-ELASTICITY_RUNS = 3
-"""``compare`` reruns every strategy at 0.9x and 1.1x demand for the cost elasticity."""
 
 MAX_PROBES = 256
 """Most scenarios a planner's estimate builds (about a millisecond each), see
 :func:`estimate_plan`."""
 
-_SUBSTEPS = 16
 _HUGE = 10**30
 
 
@@ -138,58 +136,29 @@ def _clamp(x: float) -> float:
     return x if math.isfinite(x) else float(_HUGE)
 
 
-def _base_rate(scenario: Scenario, t: np.ndarray) -> np.ndarray:
-    """Leads a month at times ``t`` (months), before seasonality and reputation.
-
-    The same curves as the model's demand (``channelsim.model.demand``); overflows become
-    infinities, turned into a huge finite number by the caller.
-    """
-    d = scenario.demand
-    l0, g = d.leads_per_month, np.float64(d.growth_rate)
-    if d.growth == "none":
-        return np.full_like(t, l0)
-    if d.growth == "linear":
-        return np.maximum(l0 * (1.0 + g * t), 0.0)
-    if d.growth == "exponential":  # compounded monthly; the schema keeps growth_rate > -1
-        return l0 * np.power(1.0 + g, t)
-    if d.growth == "logistic":
-        if l0 <= 0:
-            return np.zeros_like(t)
-        c = d.ceiling_leads_per_month or l0
-        # the logistic curve lies between its start and its ceiling
-        return np.minimum(c / (1.0 + (c / l0 - 1.0) * np.exp(-g * t)), max(c, l0))
-    # bass: market_size x F'(t)
-    p, q, m = np.float64(d.innovation), np.float64(d.imitation), np.float64(d.market_size)
-    e = np.exp(-(p + q) * t)
-    return m * (p + q) ** 2 / p * e / (1.0 + q / p * e) ** 2
-
-
 def _reputation_bound(scenario: Scenario) -> float:
     """Largest multiplier the reputation index can put on company demand."""
     baseline = max(scenario.direct.service_quality, 1e-6)
     return max(1.0, 1.0 + scenario.demand.reputation_sensitivity * (1.0 / baseline - 1.0))
 
 
-def expected_company_leads(scenario: Scenario, demand_scale: float = 1.0) -> float:
+def expected_company_leads(scenario: Scenario) -> float:
     """Expected company leads of one replication (an upper bound when reputation can help).
 
-    ``rate(t)`` is integrated month by month (midpoint rule, 16 points a month) with each
-    month's seasonality factor, then multiplied by the reputation bound.
+    The model's own demand curve (:func:`channelsim.model.demand.demand_spec`), integrated in
+    closed form month by month with each month's seasonality factor, times the reputation
+    bound.
 
     Args:
         scenario: a validated scenario.
-        demand_scale: multiplies demand (``compare``'s elasticity reruns).
 
     Returns:
         The expected number of leads (a float; huge values are capped at 1e30).
     """
+    spec = demand_spec(scenario)
     months = scenario.scenario.horizon_months
-    offsets = (np.arange(_SUBSTEPS) + 0.5) / _SUBSTEPS
-    t = (np.arange(months)[:, None] + offsets[None, :]).ravel()
-    season = np.asarray(scenario.demand.seasonality, dtype=float)[np.arange(months) % 12]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        rate = _base_rate(scenario, t).reshape(months, _SUBSTEPS).mean(axis=1)
-        total = float(np.sum(rate * season)) * _reputation_bound(scenario) * demand_scale
+        total = sum(spec.month_leads(m) for m in range(months)) * _reputation_bound(scenario)
     return _clamp(total) if not math.isnan(total) else float(_HUGE)
 
 
@@ -302,7 +271,6 @@ def estimate_events(
     scenario: Scenario,
     strategies: Sequence[str],
     replications: int,
-    elasticity: bool = False,
 ) -> int:
     """Estimated simulation events of a run, from the scenario's settings alone.
 
@@ -310,18 +278,15 @@ def estimate_events(
         scenario: a validated scenario.
         strategies: the strategies to simulate (built-in or named).
         replications: replications of each strategy.
-        elasticity: True for ``compare``'s reruns at 0.9x and 1.1x demand (3 runs each).
 
     Returns:
         The estimate (an upper estimate: reputation at its best, partner programs full).
     """
-    return _estimate(scenario, strategies, replications, elasticity).events
+    return _estimate(scenario, strategies, replications).events
 
 
-def _estimate(
-    scenario: Scenario, strategies: Sequence[str], replications: int, elasticity: bool
-) -> Estimate:
-    factor = replications * (ELASTICITY_RUNS if elasticity else 1)
+def _estimate(scenario: Scenario, strategies: Sequence[str], replications: int) -> Estimate:
+    factor = replications
     total = 0.0
     company_max = sourced_max = 0.0
     for name in strategies:
@@ -360,7 +325,6 @@ def check_budget(
     scenario: Scenario,
     strategies: Sequence[str],
     replications: int,
-    elasticity: bool = False,
     *,
     file: str | None = None,
     budget: int | None = None,
@@ -373,7 +337,6 @@ def check_budget(
         scenario: a validated scenario.
         strategies: the strategies to simulate.
         replications: replications of each strategy.
-        elasticity: ``compare``'s demand reruns are on.
         file: the scenario file, named in the error.
         budget: the limit (default: :data:`DEFAULT_BUDGET`).
         jobs: worker processes, for the time estimate.
@@ -385,7 +348,7 @@ def check_budget(
     Raises:
         UsageError: the estimate exceeds the budget and ``force`` is False.
     """
-    est = _estimate(scenario, strategies, replications, elasticity)
+    est = _estimate(scenario, strategies, replications)
     _enforce(est, "run", file=file, budget=budget, jobs=jobs, force=force)
     return est.events
 
@@ -555,7 +518,7 @@ def _probe(
     """The estimate at one point (None: the point is not a valid scenario)."""
     try:
         point = scenario.with_overrides(dict(values)) if values else scenario
-        return _estimate(point, strategies, replications, False)
+        return _estimate(point, strategies, replications)
     except ScenarioError:
         return None
 

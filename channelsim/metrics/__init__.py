@@ -7,6 +7,7 @@ command line); the computation from ledger arrays is :mod:`channelsim.metrics.co
 from channelsim.metrics.catalogue import (
     ACTIVITY_METRICS,
     CATALOGUE,
+    CENSORED_METRICS,
     COMPARISON_METRICS,
     FLOW_METRICS,
     KINDS,
@@ -21,9 +22,9 @@ from channelsim.metrics.catalogue import (
 )
 from channelsim.metrics.formatting import (
     axis_money,
+    format_estimate,
     format_interval,
     format_number,
-    format_pm,
     format_value,
     money_words,
     undefined_text,
@@ -32,6 +33,7 @@ from channelsim.metrics.formatting import (
 __all__ = [
     "ACTIVITY_METRICS",
     "CATALOGUE",
+    "CENSORED_METRICS",
     "COMPARISON_METRICS",
     "FLOW_METRICS",
     "KINDS",
@@ -44,7 +46,7 @@ __all__ = [
     "axis_money",
     "format_interval",
     "format_number",
-    "format_pm",
+    "format_estimate",
     "format_value",
     "lower_is_better",
     "metric",

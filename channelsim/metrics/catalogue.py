@@ -14,8 +14,15 @@ Kinds:
 * ``end``: a stock at the end of the horizon (summary only: ``headcount_end``);
 * ``value``: a function of the monthly path (``npv``, ``peak_investment``);
 * ``time``: the month an event first happens (``payback_month``, ``months_to_target``); it
-  may never happen within the horizon;
-* ``elasticity``: measured by ``compare`` from reruns (``cost_elasticity``).
+  may never happen within the horizon: it is *censored* ("never" is later than the horizon);
+* ``indicator``: 1 in a replication where an event happened, 0 where it did not; its mean is
+  the share of replications (``payback_reached``, ``target_reached``);
+* ``elasticity``: measured by ``compare`` (``cost_elasticity``).
+
+**Intervals.** Each entry's bounds choose its 95% interval over replications
+(:attr:`Metric.interval`): a Student t interval for unbounded metrics (money that can be
+negative, differences); a percentile bootstrap for bounded ones (counts, costs, shares, times,
+peak investment), which never leaves the bounds; a Wilson interval for indicators.
 
 No imports beyond the standard library: the command line reads this module before it loads
 anything heavy.
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 __all__ = [
     "ACTIVITY_METRICS",
     "CATALOGUE",
+    "CENSORED_METRICS",
     "COMPARISON_METRICS",
     "FLOW_METRICS",
     "KINDS",
@@ -41,7 +49,16 @@ __all__ = [
     "metric",
 ]
 
-KINDS: tuple[str, ...] = ("flow", "ratio", "stock", "end", "value", "time", "elasticity")
+KINDS: tuple[str, ...] = (
+    "flow",
+    "ratio",
+    "stock",
+    "end",
+    "value",
+    "time",
+    "indicator",
+    "elasticity",
+)
 """The kinds of metric (see the module docstring)."""
 
 
@@ -61,6 +78,9 @@ class Metric:
         short: the short label of table headers and axes ("" : the name in words).
         undefined: what to show when it is undefined in every replication ("" : a dash).
         of: for a ratio, the (numerator, denominator) sums it divides.
+        lower: the least value it can take (None: no bound).
+        upper: the largest value it can take (None: no bound).
+        reached: for a censored time, the indicator metric saying whether it happened.
     """
 
     name: str
@@ -72,6 +92,23 @@ class Metric:
     short: str = ""
     undefined: str = ""
     of: tuple[str, str] | None = None
+    lower: float | None = 0.0
+    upper: float | None = None
+    reached: str | None = None
+
+    @property
+    def censored(self) -> bool:
+        """Whether it may never happen within the horizon (a time: "never" is later)."""
+        return self.kind == "time"
+
+    @property
+    def interval(self) -> str:
+        """``t``, ``bootstrap`` or ``wilson``: how its 95% interval is computed (see above)."""
+        if self.kind == "indicator":
+            return "wilson"
+        if self.lower is None and self.upper is None:
+            return "t"
+        return "bootstrap"
 
     @property
     def monthly(self) -> bool:
@@ -108,7 +145,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("lost_leads", "leads", "flow", "lower", "Leads that gave up waiting for a seller."),
     Metric("lost_deals", "deals", "flow", "lower", "Deals worked and lost."),
     Metric("disrupted_deals", "deals", "flow", "lower", "Deals whose seller left mid-cycle."),
-    Metric("waiting_lead_days", "lead-days", "flow", "higher", "Time integral of the lead queue."),
+    Metric("waiting_lead_days", "lead-days", "flow", "lower", "Time integral of the lead queue."),
     Metric(
         "revenue",
         "currency",
@@ -129,7 +166,7 @@ CATALOGUE: tuple[Metric, ...] = (
         label="net revenue (after discounts and refunds)",
     ),
     Metric("cogs", "currency", "flow", "lower", "Cost of goods or delivery of the sales."),
-    Metric("gross_margin", "currency", "flow", "higher", "Net revenue - cogs."),
+    Metric("gross_margin", "currency", "flow", "higher", "Net revenue - cogs.", lower=None),
     Metric(
         "fixed_channel_cost",
         "currency",
@@ -154,6 +191,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "Gross margin - channel cost.",
         label="contribution (gross margin \u2212 channel cost)",
         short="contribution",
+        lower=None,
     ),
     Metric("commissions", "currency", "flow", "lower", "Commissions and bounties paid."),
     Metric("network_fees", "currency", "flow", "lower", "Fees of affiliate networks."),
@@ -179,6 +217,7 @@ CATALOGUE: tuple[Metric, ...] = (
         label="leads lost (share of leads)",
         short="leads lost",
         of=("lost_leads", "leads"),
+        upper=1.0,
     ),
     Metric(
         "cost_per_sale",
@@ -200,6 +239,7 @@ CATALOGUE: tuple[Metric, ...] = (
         label="variable share of cost of sales",
         short="variable cost share",
         of=("variable_cost_of_sales", "cost_of_sales"),
+        upper=1.0,
     ),
     Metric(
         "contribution_margin",
@@ -210,6 +250,7 @@ CATALOGUE: tuple[Metric, ...] = (
         label="contribution margin (of revenue)",
         short="contribution margin",
         of=("contribution", "revenue"),
+        lower=None,
     ),
     Metric(
         "mean_wait_days",
@@ -226,6 +267,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "higher",
         "Busy slot-days / slot-days.",
         of=("busy_slot_days", "slot_days"),
+        upper=1.0,
     ),
     Metric(
         "message_control_share",
@@ -236,6 +278,7 @@ CATALOGUE: tuple[Metric, ...] = (
         label="sales with a controlled brand message",
         short="message control",
         of=("controlled_sales", "sales"),
+        upper=1.0,
     ),
     # -- stocks (monthly) ---------------------------------------------------------------------
     Metric("headcount", "reps", "stock", "higher", "Reps employed at the end of the month."),
@@ -251,6 +294,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "Contribution discounted monthly at scenario.discount_rate a year.",
         label="NPV of contribution",
         short="NPV",
+        lower=None,
     ),
     Metric(
         "payback_month",
@@ -260,6 +304,16 @@ CATALOGUE: tuple[Metric, ...] = (
         "First month after which cumulative contribution stays >= 0.",
         label="payback month",
         undefined="never",
+        reached="payback_reached",
+    ),
+    Metric(
+        "payback_reached",
+        "share",
+        "indicator",
+        "higher",
+        "1 in a replication that pays back within the horizon, else 0 (mean: the share).",
+        label="replications that pay back",
+        upper=1.0,
     ),
     Metric(
         "peak_investment",
@@ -278,6 +332,16 @@ CATALOGUE: tuple[Metric, ...] = (
         label="first month at target",
         short="first month at target",
         undefined="not reached",
+        reached="target_reached",
+    ),
+    Metric(
+        "target_reached",
+        "share",
+        "indicator",
+        "higher",
+        "1 in a replication that reaches the sales target within the horizon, else 0.",
+        label="replications that reach the target",
+        upper=1.0,
     ),
     Metric("headcount_end", "reps", "end", "higher", "Reps employed at the end of the horizon."),
     Metric("partners_active_end", "partners", "end", "higher", "Active partners at the end."),
@@ -298,6 +362,7 @@ CATALOGUE: tuple[Metric, ...] = (
         "higher",
         "d ln(cost of sales) / d ln(sales), from compare's reruns.",
         label="cost elasticity (1: cost follows sales, 0: fixed)",
+        lower=None,
     ),
 )
 """Every metric, in contract order."""
@@ -333,7 +398,7 @@ RATIO_METRICS: tuple[str, ...] = _names("ratio")
 STOCK_METRICS: tuple[str, ...] = _names("stock")
 """Monthly metrics read at the end of each month."""
 
-SCALAR_METRICS: tuple[str, ...] = _names("value", "time", "end")
+SCALAR_METRICS: tuple[str, ...] = _names("value", "time", "indicator", "end")
 """Summary metrics that are not a sum of monthly values, in contract order."""
 
 MONTHLY_METRICS: tuple[str, ...] = FLOW_METRICS + RATIO_METRICS + STOCK_METRICS
@@ -344,6 +409,10 @@ SUMMARY_METRICS: tuple[str, ...] = FLOW_METRICS + RATIO_METRICS + SCALAR_METRICS
 
 COMPARISON_METRICS: tuple[str, ...] = _names("elasticity")
 """Metrics only ``compare`` adds (after the summary metrics)."""
+
+CENSORED_METRICS: tuple[str, ...] = tuple(m.name for m in CATALOGUE if m.censored)
+"""Times that may never happen within the horizon ("never" counts as later than it)."""
+
 
 ACTIVITY_METRICS: tuple[str, ...] = (
     "leads",

@@ -16,7 +16,13 @@ import numpy as np
 from channelsim.metrics.catalogue import FLOW_METRICS, RATIO_METRICS, STOCK_METRICS, metric
 from channelsim.model.ledger import FIXED_COST_FIELDS, VARIABLE_COST_FIELDS
 
-__all__ = ["channel_groups", "monthly_metrics", "summary_metrics"]
+__all__ = [
+    "MIN_LOG_SALES_CHANGE",
+    "channel_groups",
+    "cost_elasticity",
+    "monthly_metrics",
+    "summary_metrics",
+]
 
 # ledger field sums behind the ratio metrics: name -> (numerator, denominator)
 _RATIOS = {name: metric(name).of for name in RATIO_METRICS}
@@ -101,13 +107,42 @@ def _first_month(mask: np.ndarray) -> float:
     return float(idx[0]) if idx.size else np.nan
 
 
+MIN_LOG_SALES_CHANGE = 0.05
+"""Below this change of ln(sales) between the 0.9x and 1.1x win scales (0.2 when no win
+probability is capped at 1), the cost elasticity of a replication is not measurable."""
+
+
+def cost_elasticity(arrays: dict[str, np.ndarray], rows: list[int], fixed_cost: float) -> float:
+    """D ln(cost of sales) / d ln(sales) between the shadow runs at 0.9x and 1.1x win rates.
+
+    ``fixed_cost`` is the base run's fixed channel cost (the shadow runs keep its capacity);
+    NaN when it is not measurable (no sales at a scale, or sales that barely move).
+    """
+    s_lo = float(arrays["win_low_sales"][rows].sum())
+    s_hi = float(arrays["win_high_sales"][rows].sum())
+    c_lo = fixed_cost + float(arrays["win_low_variable_cost"][rows].sum())
+    c_hi = fixed_cost + float(arrays["win_high_variable_cost"][rows].sum())
+    if min(s_lo, s_hi, c_lo, c_hi) <= 0:
+        return np.nan
+    d_sales = np.log(s_hi / s_lo)
+    if d_sales < MIN_LOG_SALES_CHANGE:
+        return np.nan
+    return float(np.log(c_hi / c_lo) / d_sales)
+
+
 def summary_metrics(
     arrays: dict[str, np.ndarray],
     programs: Sequence[str],
     discount_rate: float,
     target_sales_per_month: float | None,
+    *,
+    elasticity: bool = False,
 ) -> dict[str, dict[str, float]]:
-    """One replication's summary: every summary metric for every reported channel."""
+    """One replication's summary: every summary metric for every reported channel.
+
+    With ``elasticity`` (a run that booked the shadow runs of
+    :mod:`channelsim.model.elasticity`) ``cost_elasticity`` is added.
+    """
     out: dict[str, dict[str, float]] = {}
     for channel, rows in channel_groups(programs).items():
         f = _flows(arrays, rows)
@@ -129,13 +164,18 @@ def summary_metrics(
             s["payback_month"] = np.nan
         else:
             s["payback_month"] = float(negative[-1] + 1)
+        s["payback_reached"] = 0.0 if np.isnan(s["payback_month"]) else 1.0
         if target_sales_per_month:
             s["months_to_target"] = _first_month(f["sales"] >= target_sales_per_month)
-        else:
+            s["target_reached"] = 0.0 if np.isnan(s["months_to_target"]) else 1.0
+        else:  # no target: neither a month nor a share means anything
             s["months_to_target"] = np.nan
+            s["target_reached"] = np.nan
         s["headcount_end"] = float(f["headcount"][-1])
         s["partners_active_end"] = float(f["partners_active"][-1])
         s["open_deals_end"] = float(f["open_deals"][-1])
         s["reputation_end"] = float(f["reputation"][-1])
+        if elasticity:
+            s["cost_elasticity"] = cost_elasticity(arrays, rows, s["fixed_channel_cost"])
         out[channel] = s
     return out

@@ -3,7 +3,7 @@
 One formatter, driven by the catalogue's units: money with thousands separators and no
 decimals, shares as percentages, months and small counts with one decimal, indices with a few.
 The report shows ``mean (low–high)`` with a typographic minus; the terminal shows
-``mean ± half-width``; both read :func:`format_number`. Sentences and axes use the compact
+``mean [low, high]``; both read :func:`format_number`. Sentences and axes use the compact
 money forms (``1.23M`` in a sentence, ``1.2M`` on an axis tick).
 
 No imports beyond the standard library and the catalogue, so the command line can format its
@@ -18,9 +18,11 @@ from channelsim.metrics.catalogue import metric as _entry
 
 __all__ = [
     "axis_money",
+    "format_estimate",
+    "format_fitted",
     "format_interval",
     "format_number",
-    "format_pm",
+    "format_estimate",
     "format_value",
     "money_words",
     "undefined_text",
@@ -115,27 +117,55 @@ def format_interval(name: str, low: float, high: float) -> str:
     return f"{lo}{dash}{hi}"
 
 
-def format_pm(name: str, mean: float, ci_low: float, ci_high: float) -> str:
-    """``mean ± half-width of the confidence interval`` for the terminal.
+def format_estimate(
+    name: str, mean: float, ci_low: float, ci_high: float, n: int | None = None
+) -> str:
+    """``mean [low, high]`` for the terminal: the value and its 95% interval, as measured.
 
-    Without an interval (fewer than two replications) only the mean is shown; a metric that
-    is undefined in every replication shows its catalogue text ("never", "not reached").
+    The interval is shown as its two ends, not as a half-width: a bootstrap interval of a
+    bounded quantity is not symmetric, and ``mean ± half`` would suggest ends it does not have
+    (a negative peak investment). Without an interval only the mean is shown, with
+    ``(n = 1: no interval)`` when ``n`` says why; a metric undefined in every replication
+    shows its catalogue text ("never", "no sales").
 
     Args:
         name: a metric name.
         mean: the mean over replications (NaN when undefined in every replication).
         ci_low: lower end of the 95% interval (NaN when there is none).
         ci_high: upper end of the 95% interval.
+        n: replications behind the mean, when known.
 
     Returns:
-        The cell text, e.g. ``"1,234,567 ± 45,678"``, ``"23.4% ± 1.2%"`` or ``"never"``.
+        The cell text, e.g. ``"1,234,567 [1,190,000, 1,280,000]"``, ``"23.4% [22.1%, 24.6%]"``.
     """
     if not math.isfinite(mean):
         return undefined_text(name, "-")
     text = format_number(name, mean)
     if math.isfinite(ci_low) and math.isfinite(ci_high):
-        text += " \u00b1 " + format_number(name, (ci_high - ci_low) / 2, like=mean)
+        lo = format_number(name, ci_low, like=mean)
+        hi = format_number(name, ci_high, like=mean)
+        text += f" [{lo}, {hi}]"
+    elif n == 1:
+        text += " (n = 1: no interval)"
     return text
+
+
+def format_fitted(value: float, unit: str = "") -> str:
+    """A fitted scenario input (``calibrate``): money without decimals, else 4 significant digits.
+
+    Args:
+        value: the number (not finite: an empty string).
+        unit: the estimate's unit; ``currency`` (or any unit from 1,000 up) gets thousands
+            separators.
+
+    Returns:
+        The text, e.g. ``"14,982"``, ``"0.2924"``, ``"55.73"``.
+    """
+    if not math.isfinite(value):
+        return ""
+    if unit.startswith("currency") or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def money_words(x: float) -> str:

@@ -30,15 +30,23 @@ class HiringPolicy(Protocol):
 
 
 class PlanPolicy:
-    """Follow a headcount schedule ``[[month, headcount], ...]`` (step function)."""
+    """Follow a headcount schedule ``[[month, headcount], ...]`` (a step function).
 
-    def __init__(self, plan: list[tuple[int, int]], initial: int) -> None:
+    The plan says how many reps the team has at each month, so requisitions open ahead of it:
+    each review hires for the plan's headcount ``lookahead_days`` later, the mean time to hire
+    plus half the review interval, so that on average a planned rep starts at the planned month
+    (the last review before a step opens its requisitions; a candidate arrives, on average,
+    within half a review interval of the step). Recruiting capacity and attrition still apply.
+    """
+
+    def __init__(self, plan: list[tuple[int, int]], initial: int, lookahead_days: float) -> None:
         self.plan = sorted(plan)
         self.initial = initial
+        self.lookahead = lookahead_days
 
     def target(self, force: SalesForce, now: float) -> int:
-        """The plan's headcount for the current month."""
-        month = now / MONTH
+        """The plan's headcount ``lookahead_days`` from now."""
+        month = (now + self.lookahead) / MONTH
         target = self.initial
         for start, headcount in self.plan:
             if start <= month + 1e-9:

@@ -52,6 +52,11 @@ FLOW_FIELDS: tuple[str, ...] = (
     "partners_activated",
     "partners_churned",
     "seller_days",
+    # shadow runs with win probabilities scaled (channelsim.model.elasticity), compare only
+    "win_low_sales",
+    "win_low_variable_cost",
+    "win_high_sales",
+    "win_high_variable_cost",
 )
 """Quantities summed over a month."""
 

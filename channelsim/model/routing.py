@@ -13,8 +13,10 @@ from channelsim.model.selling import Channel, Lead
 class PartnerPicker:
     """Sends a company lead to a program in proportion to its free slots.
 
-    When no program has a free slot, in proportion to its slots (the lead queues there); when no
-    program has any active partner yet, to the programs in equal shares.
+    When no program has a free slot, in proportion to its slots (the lead queues there).
+    :meth:`pick` never chooses a program without an active partner; when no program has one
+    yet, a router sends the lead to the team if it has reps, and only otherwise does
+    :meth:`pick_any` queue it at the programs in equal shares (nobody else could take it).
     """
 
     def __init__(self, channels: list[Channel], uniform) -> None:
@@ -22,26 +24,36 @@ class PartnerPicker:
         self._u = uniform
 
     def pick(self) -> Channel | None:
-        """The program channel for the next company lead (None if there is no program)."""
+        """A program with an active partner for the next company lead (None if none has one)."""
         chans = self.channels
-        if not chans:
-            return None
         if len(chans) == 1:
-            return chans[0]
+            return chans[0] if chans[0].slots > 0 else None
         weights = [c.free_slots for c in chans]
         total = sum(weights)
         if total <= 0:
             weights = [c.slots for c in chans]
             total = sum(weights)
         if total <= 0:
-            weights = [1] * len(chans)
-            total = len(chans)
+            return None
+        return self._draw(weights, total)
+
+    def pick_any(self) -> Channel | None:
+        """:meth:`pick`, else a program in equal shares (None if there is no program)."""
+        chans = self.channels
+        if not chans:
+            return None
+        chan = self.pick()
+        if chan is None:
+            chan = chans[0] if len(chans) == 1 else self._draw([1] * len(chans), len(chans))
+        return chan
+
+    def _draw(self, weights: list[int], total: int) -> Channel:
         x = self._u() * total
-        for chan, w in zip(chans, weights, strict=True):
+        for chan, w in zip(self.channels, weights, strict=True):
             x -= w
             if x < 0:
                 return chan
-        return chans[-1]
+        return self.channels[-1]
 
 
 class Router:
@@ -56,6 +68,16 @@ class Router:
     def choose(self, lead: Lead) -> Channel:  # pragma: no cover - every router overrides it
         """The channel for ``lead``."""
         raise NotImplementedError
+
+
+def _to_partners(picker: PartnerPicker, direct: Channel) -> Channel:
+    """A program with an active partner; else the team if it has reps; else a program's queue."""
+    chan = picker.pick()
+    if chan is not None:
+        return chan
+    if direct.slots > 0:
+        return direct
+    return picker.pick_any() or direct
 
 
 class DirectRouting(Router):
@@ -78,7 +100,7 @@ class PartnerRouting(Router):
 
     def choose(self, lead: Lead) -> Channel:
         """The channel for ``lead``."""
-        return self.picker.pick()
+        return self.picker.pick_any()
 
 
 class ShareRouting(Router):
@@ -91,14 +113,15 @@ class ShareRouting(Router):
         """The channel for ``lead``."""
         if self._u() < self.share:
             return self.direct
-        return self.picker.pick() or self.direct
+        return _to_partners(self.picker, self.direct)
 
 
 class OverflowRouting(Router):
-    """Hybrid ``overflow``: the team first; partners when the team's queue is at the threshold.
+    """Hybrid ``overflow``: the team first; partners when the team's queue is longer than a limit.
 
-    A lead goes to partners when no rep slot is free and at least ``threshold`` leads already
-    wait for the team (so ``overflow_queue = 0`` means nobody waits for the team).
+    A lead goes to partners when more than ``threshold`` leads already wait for the team
+    (``overflow_queue = 0``: a lead waits for the team only when nobody else does), and a
+    program has an active partner to take it.
     """
 
     def __init__(self, direct: Channel, picker: PartnerPicker, threshold: int, force) -> None:
@@ -107,8 +130,7 @@ class OverflowRouting(Router):
     def choose(self, lead: Lead) -> Channel:
         """The channel for ``lead``."""
         d = self.direct
-        waiting = d.waiting(lead.arrival)
-        if d.free_slots and not waiting or waiting < self.threshold:
+        if d.slots > 0 and d.waiting(lead.arrival) <= self.threshold:
             return d
         chan = self.picker.pick()
         if chan is None:
@@ -130,5 +152,5 @@ class SegmentRouting(Router):
         if where == "direct":
             return self.direct
         if where == "partners":
-            return self.fallback.picker.pick() or self.direct
+            return _to_partners(self.fallback.picker, self.direct)
         return self.fallback.choose(lead)

@@ -137,6 +137,7 @@ class Channel:
         self._slot_days = 0.0
         self._busy_days = 0.0
         row = ledger.row
+        self.ledger = ledger
         i = index
         self._leads = row("leads", i)
         self._sales = row("sales", i)

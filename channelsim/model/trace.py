@@ -12,7 +12,10 @@ Columns of a trace (``TRACE_COLUMNS``): ``lead`` (arrival order in the replicati
 (where it was sold to or waited), ``value`` (the deal's list value), ``arrival_day``,
 ``start_day`` and ``wait_days`` (empty if it never reached a seller), ``end_day`` (when it was
 won, lost or gave up; empty if still open at the horizon), ``outcome`` (``sale``, ``lost_deal``,
-``reneged`` or ``open``) and ``disruptions`` (times its seller left mid-cycle).
+``reneged`` or ``open``), ``disruptions`` (times its seller left mid-cycle) and ``owner``
+(the seller who last took it: ``rep-N`` for the team, ``PROGRAM-N`` for a program's partners,
+numbered in the order they first took a lead; empty if no seller ever did). The owner column is
+what a CRM export records as the deal owner (:mod:`channelsim.calibration.synthetic`).
 """
 
 from __future__ import annotations
@@ -35,11 +38,25 @@ TRACE_COLUMNS = (
     "end_day",
     "outcome",
     "disruptions",
+    "owner",
 )
 """Columns of the per-lead trace, in order."""
 
 # positions in a record (a list, updated as the lead moves on)
-_ID, _SOURCE, _SEG, _CHANNEL, _VALUE, _ARRIVAL, _START, _WAIT, _END, _OUTCOME, _DISRUPT = range(11)
+(
+    _ID,
+    _SOURCE,
+    _SEG,
+    _CHANNEL,
+    _VALUE,
+    _ARRIVAL,
+    _START,
+    _WAIT,
+    _END,
+    _OUTCOME,
+    _DISRUPT,
+    _OWNER,
+) = range(12)
 
 
 class Tracer:
@@ -55,6 +72,8 @@ class Tracer:
         self._open: dict[Lead, list] = {}
         self._done: list[list] = []
         self._next_id = 0
+        self._owners: dict[Seller, str] = {}  # identity-keyed: sellers are not compared
+        self._owner_counts: dict[str, int] = {}
 
     def arrived(self, lead: Lead, channel: str) -> None:
         """A lead entered ``channel``."""
@@ -70,6 +89,7 @@ class Tracer:
             math.nan,
             "open",
             0,
+            "",
         ]
         self._next_id += 1
 
@@ -78,6 +98,16 @@ class Tracer:
         rec = self._open[lead]
         rec[_START] = now
         rec[_WAIT] = now - lead.arrival
+
+    def assigned(self, lead: Lead, seller: Seller, channel: str) -> None:
+        """A seller of ``channel`` took the lead (first time or after a disruption)."""
+        owner = self._owners.get(seller)
+        if owner is None:
+            prefix = "rep" if channel == "direct" else channel
+            n = self._owner_counts.get(prefix, 0) + 1
+            self._owner_counts[prefix] = n
+            owner = self._owners[seller] = f"{prefix}-{n}"
+        self._open[lead][_OWNER] = owner
 
     def ended(self, lead: Lead, now: float, outcome: str) -> None:
         """The lead's story ended: a sale, a lost deal, or it gave up waiting."""
@@ -113,6 +143,8 @@ class TracedChannel(Channel):
         if not lead.served:
             self.tracer.started(lead, now)
         super()._start(lead, now)
+        assert lead.seller is not None
+        self.tracer.assigned(lead, lead.seller, self.name)
 
     def _on_finish(self, ev: simpy.Event) -> None:
         lead: Lead = ev.value

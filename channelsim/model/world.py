@@ -17,8 +17,9 @@ import simpy
 
 from channelsim.distributions import block_sampler
 from channelsim.model.brand import Reputation
-from channelsim.model.demand import DemandSpec, DemandStream, LeadMaker
+from channelsim.model.demand import DemandStream, LeadMaker, demand_spec
 from channelsim.model.direct import YEAR, BudgetPolicy, DemandPolicy, PlanPolicy, SalesForce
+from channelsim.model.elasticity import ElasticChannel
 from channelsim.model.ledger import MONTH, Ledger
 from channelsim.model.partners import PartnerNetwork
 from channelsim.model.routing import (
@@ -66,9 +67,9 @@ class World:
         mode: ``direct``, ``indirect`` or ``hybrid``.
         replication: replication index (selects the random streams).
         strategy: the strategy's name (recorded in the result).
-        demand_scale: multiplies company demand (elasticity reruns); up to 1.1 keeps the same
-            candidate leads, so the rerun shares its random numbers with the base run.
         tracer: records every lead (the opt-in per-lead trace, :mod:`channelsim.model.trace`).
+        elasticity: also book every deal with win probabilities scaled by 0.9 and 1.1
+            (:mod:`channelsim.model.elasticity`), for ``cost_elasticity``.
     """
 
     def __init__(
@@ -77,8 +78,8 @@ class World:
         mode: str,
         replication: int,
         strategy: str | None = None,
-        demand_scale: float = 1.0,
         tracer: Tracer | None = None,
+        elasticity: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -94,7 +95,12 @@ class World:
         self.channel_names = ["direct", *[p.name for p in programs]]
         self.tracer = tracer
 
+        if tracer is not None and elasticity:
+            raise ValueError("a traced run does not measure cost elasticity: choose one")
+
         def channel(index: int, *args) -> Channel:
+            if elasticity:
+                return ElasticChannel(env, index, ledger, *args)
             if tracer is None:
                 return Channel(env, index, ledger, *args)
             name = self.channel_names[index]
@@ -103,30 +109,15 @@ class World:
         self.ledger = ledger = Ledger(len(self.channel_names), self.months)
 
         segments = sc.demand.segments
-        seg_shares = tuple(s.share for s in segments) or (1.0,)
-        seg_sizes = tuple(s.deal_size for s in segments) or (1.0,)
         seg_factors = [s.win_rate_factor for s in segments] or [1.0]
         d = sc.direct
         self.reputation = Reputation(
-            d.service_quality, sc.brand.reputation_memory_months, sc.demand.reputation_sensitivity
+            d.service_quality,
+            sc.brand.reputation_memory_months,
+            sc.demand.reputation_sensitivity,
+            sc.brand.reputation_prior_sales,
         )
-        self.spec = DemandSpec(
-            leads_per_month=sc.demand.leads_per_month,
-            growth=sc.demand.growth,
-            growth_rate=sc.demand.growth_rate,
-            ceiling=sc.demand.ceiling_leads_per_month,
-            market_size=sc.demand.market_size,
-            innovation=sc.demand.innovation,
-            imitation=sc.demand.imitation,
-            seasonality=tuple(sc.demand.seasonality),
-            price=sc.product.price,
-            deal_size_cv=sc.product.deal_size_cv,
-            seg_shares=seg_shares,
-            seg_sizes=seg_sizes,
-            patience=sc.demand.patience_days,
-            scale=demand_scale,
-            reputation_bound=self.reputation.bound,
-        )
+        self.spec = demand_spec(sc)
         self.demand = DemandStream(self.spec, streams("demand"))
         refund = sc.brand.refund_rate
         unit_cost = sc.product.unit_cost
@@ -151,7 +142,8 @@ class World:
             h = d.hiring
             policy = None
             if h.policy == "plan":
-                policy = PlanPolicy([tuple(x) for x in h.headcount_plan], d.initial_reps)
+                lookahead = h.time_to_hire_days.mean + h.review_every_days / 2
+                policy = PlanPolicy([tuple(x) for x in h.headcount_plan], d.initial_reps, lookahead)
             elif h.policy == "demand":
                 policy = DemandPolicy(d.sales_cycle_days.mean, d.deals_per_rep, h.headcount_buffer)
             elif h.policy == "budget":

@@ -48,22 +48,29 @@ from channelsim.outputs.text import (
 )
 
 __all__ = [
+    "BACKTEST_CSV",
     "BREAKEVEN_JSON",
+    "CALIBRATION_DIR",
+    "CALIBRATION_HTML",
     "DIFFERENCES_CSV",
     "ERRORS_CSV",
+    "FIT_JSON",
     "FLOAT_FORMAT",
     "FOLDER_KINDS",
+    "INITIAL_STATE_JSON",
     "JOURNAL",
     "LOCK",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
     "PLOTS_DIR",
     "POINTS_CSV",
+    "RANGES_TOML",
     "REPORT_HTML",
     "RESOLVED_SCENARIO",
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
+    "SUMMARY_COLUMNS",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -74,7 +81,6 @@ __all__ = [
     "clean_stale_files",
     "clean_stale_siblings",
     "csv_cell",
-    "folder_kind",
     "frame_csv",
     "fsync_dir",
     "json_number",
@@ -96,6 +102,13 @@ MONTHLY_CSV = "monthly.csv"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
 TRACE_CSV = "trace.csv"
+CALIBRATION_DIR = "calibration"
+"""The folder ``calibrate`` writes beside the calibrated scenario."""
+FIT_JSON = "fit.json"
+CALIBRATION_HTML = "calibration.html"
+RANGES_TOML = "sensitivity-ranges.toml"
+INITIAL_STATE_JSON = "initial_state.json"
+BACKTEST_CSV = "backtest.csv"
 REPORT_HTML = "report.html"
 PLOTS_DIR = "plots"
 MANIFEST_JSON = "manifest.json"
@@ -105,6 +118,21 @@ ERRORS_CSV = "errors.csv"
 JOURNAL = "done.jsonl"
 BREAKEVEN_JSON = "breakeven.json"
 SENSITIVITY_CSV = "sensitivity.csv"
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "strategy",
+    "channel",
+    "metric",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "n",
+    "median",
+)
+"""Columns of ``summary.csv``: the interval of each metric is the one its catalogue entry calls
+for (:mod:`channelsim.analysis.intervals`); ``median`` counts "never" as later than the horizon
+for censored times."""
 
 
 # --- atomic writes ----------------------------------------------------------------------------
@@ -174,7 +202,7 @@ def fsync_dir(folder: Path) -> None:
 
 # --- folders ----------------------------------------------------------------------------------
 
-FOLDER_KINDS: tuple[str, ...] = ("run", "compare", "sweep", "breakeven", "sensitivity")
+FOLDER_KINDS = ("run", "compare", "sweep", "breakeven", "sensitivity", "calibration")
 """The kinds of output folder, one per writing verb, named in each folder's ``manifest.json``."""
 
 LOCK = ".lock"
@@ -394,12 +422,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def folder_kind(folder: Path) -> str | None:
-    """The kind of output folder ``folder`` is (None: it has no manifest)."""
-    doc = read_manifest(folder)
-    return None if doc is None else str(doc["kind"])
 
 
 def check_out_dir(out_dir: Path, kind: str) -> None:

@@ -281,6 +281,7 @@ def sweep_figures(
     points: pd.DataFrame,
     strategies: Sequence[str],
     metric: str = "contribution",
+    horizon: float | None = None,
 ) -> list[tuple[str, Figure]]:
     """The figures of a sweep, as ``(file stem, Figure)`` pairs.
 
@@ -294,6 +295,7 @@ def sweep_figures(
         points: its points table (``point`` and one column per parameter).
         strategies: the strategies, in sweep order.
         metric: the metric shown.
+        horizon: what "never" counts as in a difference of censored times (months).
 
     Returns:
         The figures (none when no point finished).
@@ -328,7 +330,7 @@ def sweep_figures(
         out.append((stem, fig))
         if len(strategies) == 2:
             a, b = strategies
-            diff = paired_point_differences(results, points, a, b, metric)
+            diff = paired_point_differences(results, points, a, b, metric, horizon=horizon)
             if not diff.empty:
                 fig = plot_sweep_heatmap(
                     diff,

@@ -62,6 +62,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(dict.fromkeys((*_KEYS[name], *_NUMBERS[name]))) for name in _KEYS
 }
 """The columns the report and the plots read from each table of a run or comparison folder."""
+_NUMBERS[SUMMARY_CSV] += ("median",)  # a number where present (folders written before it lack it)
 
 _TEXT_COLUMNS = {"strategy", "channel", "metric", "a", "b"}
 

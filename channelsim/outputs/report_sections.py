@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim.metrics.catalogue import ACTIVITY_METRICS
+from channelsim.metrics.catalogue import ACTIVITY_METRICS, CENSORED_METRICS
 from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.metrics.formatting import format_interval, format_value, undefined_text
 
@@ -63,8 +63,30 @@ _STEP_LABELS = {
 }
 
 
-def metric_cell(metric: str, mean: float, low: float, high: float, n: int, reps: int) -> str:
-    """A table cell: mean, then ``(95% CI)`` and how many replications define the metric."""
+def metric_cell(
+    metric: str,
+    mean: float,
+    low: float,
+    high: float,
+    n: int,
+    reps: int,
+    median: float = math.nan,
+    *,
+    difference: bool = False,
+) -> str:
+    """A table cell: the value, then ``(95% CI)`` and how many replications define the metric.
+
+    A censored time (``payback_month``, ``months_to_target``) shows its median, "never" counted
+    as later than the horizon, and in how many replications it happened at all: a mean over
+    the replications that reached it would flatter a strategy that mostly does not. A
+    ``difference`` of two strategies' values is shown as a number.
+    """
+    if metric in CENSORED_METRICS and not difference:
+        main = format_value(metric, median) if math.isfinite(median) else undefined_text(metric)
+        note = f"median; reached in {n} of {reps} reps" if reps else ""
+        return (
+            f'<td class="num">{html.escape(main)}<span class="ci">{html.escape(note)}</span></td>'
+        )
     if not math.isfinite(mean):
         text = undefined_text(metric)
         return f'<td class="num">{html.escape(text)}</td>'
@@ -73,6 +95,8 @@ def metric_cell(metric: str, mean: float, low: float, high: float, n: int, reps:
     notes = []
     if ci:
         notes.append(f"({html.escape(ci)})")
+    elif n == 1:
+        notes.append("n = 1: no interval")
     if 0 < n < reps:
         notes.append(f"in {n} of {reps} reps")
     if notes:
@@ -151,14 +175,23 @@ def key_table(
             else:
                 cells.append(
                     metric_cell(
-                        metric, row["mean"], row["ci_low"], row["ci_high"], int(row["n"]), reps
+                        metric,
+                        row["mean"],
+                        row["ci_low"],
+                        row["ci_high"],
+                        int(row["n"]),
+                        reps,
+                        float(row.get("median", math.nan)),
                     )
                 )
         lines.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
     lines.append(
-        f"</tbody><caption>Each cell: mean over {reps} replications, below it the 95% confidence "
-        "interval (Student t). “in k of n reps”: the metric is defined only in k replications "
-        "(e.g. the target is reached in k), and the mean is over those.</caption></table></div>"
+        f"</tbody><caption>Each cell: mean over {reps} replications, below it the 95% "
+        "interval (Student t for amounts that can be negative, a percentile bootstrap for "
+        "quantities that cannot, so no end crosses its bound). “in k of n reps”: the metric is "
+        "defined only in k replications, and the mean is over those. Months to target and "
+        "payback show the median month, “never” counted as later than the horizon, and the "
+        "replications that reach it.</caption></table></div>"
     )
     return "\n".join(lines)
 
@@ -273,12 +306,12 @@ def differences_section(
             if math.isfinite(ratio):
                 ratios.append(ratio)
             n = int(row["n"])
-            if n == 0 and metric == "months_to_target":
-                cell = '<td class="num">no replication where both reach it</td>'
-            elif n == 0:
+            if n == 0:
                 cell = '<td class="num">\u2014</td>'
             else:
-                cell = metric_cell(metric, row["mean"], row["ci_low"], row["ci_high"], n, n)
+                cell = metric_cell(
+                    metric, row["mean"], row["ci_low"], row["ci_high"], n, n, difference=True
+                )
             p = float(row["p_better"])
             better = f"{p * 100:.0f}% of {n} reps" if math.isfinite(p) else "\u2014"
             lines.append(
@@ -289,7 +322,9 @@ def differences_section(
     lines.append("</tbody></table></div>")
     note = (
         "“A better in”: share of replications where A beats B (higher contribution and NPV, "
-        "an earlier target month, a lower cost per sale; ties count half)."
+        "an earlier target month, a lower cost per sale; ties count half). A strategy that "
+        "never reaches the target counts as reaching it at the horizon: later than any "
+        "strategy that does, and the difference is then a bound."
     )
     lines.append(f'<p class="note">{note}</p>')
     if ratios:

@@ -4,7 +4,7 @@
 
     scenario.resolved.toml   the scenario as run (every default filled in, overrides, seed,
                              replications and strategy applied): rerunning it reproduces the results
-    summary.csv              strategy, channel, metric, mean, std, ci_low, ci_high, n
+    summary.csv              strategy, channel, metric, mean, std, ci_low, ci_high, n, median
     summary.json             the same numbers nested strategy -> channel -> metric, plus "meta"
     monthly.csv              strategy, replication, month, channel, one column per monthly metric
     differences.csv          (comparisons) paired differences A - B
@@ -39,6 +39,7 @@ from channelsim.outputs.files import (
     PLOTS_DIR,
     RESOLVED_SCENARIO,
     RUN_JSON,
+    SUMMARY_COLUMNS,
     SUMMARY_CSV,
     SUMMARY_JSON,
     TRACE_CSV,
@@ -69,17 +70,7 @@ REPRODUCIBLE_FILES: tuple[str, ...] = (RESOLVED_SCENARIO, SUMMARY_CSV, SUMMARY_J
 # differences.csv, plots/*.png and report.html are reproducible too (same bytes for the same run)
 """Files whose bytes depend only on the scenario, seed and channelsim version."""
 
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "strategy",
-    "channel",
-    "metric",
-    "mean",
-    "std",
-    "ci_low",
-    "ci_high",
-    "n",
-)
-SUMMARY_STATS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "n")
+SUMMARY_STATS: tuple[str, ...] = SUMMARY_COLUMNS[3:]
 
 _NOT_REPRODUCIBLE_META = frozenset({"run_seconds"})
 
@@ -202,6 +193,7 @@ def summary_json_text(
             "ci_low": json_number(row.ci_low),
             "ci_high": json_number(row.ci_high),
             "n": int(row.n),
+            "median": json_number(row.median),
         }
         doc.setdefault(str(row.strategy), {}).setdefault(str(row.channel), {})[str(row.metric)] = (
             stats

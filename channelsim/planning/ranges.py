@@ -12,8 +12,10 @@ which.
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from channelsim.errors import Problem, UsageError
@@ -32,6 +34,7 @@ __all__ = [
     "DEFAULT_SPREAD",
     "ParamRange",
     "default_ranges",
+    "read_ranges_file",
     "resolve_ranges",
 ]
 
@@ -149,6 +152,48 @@ def _scenario_spread(scenario: Scenario) -> float | None:
     table = getattr(scenario, "sensitivity", None)
     spread = getattr(table, "default_spread", None)
     return float(spread) if spread is not None else None
+
+
+def read_ranges_file(path: str | Path) -> list[str]:
+    """The ranges of a TOML file's ``[sensitivity] ranges`` table, as ``key=lo:hi`` items.
+
+    The file has the shape of a scenario's ``[sensitivity]`` table (``calibrate`` writes one
+    from its fitted intervals: ``calibration/sensitivity-ranges.toml``).
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        ``key=low:high`` strings, as ``--param`` takes them.
+
+    Raises:
+        UsageError: a missing or unreadable file, no ``[sensitivity] ranges`` table, or an
+            entry that is not a ``[low, high]`` pair of numbers.
+    """
+    file = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(Problem(file, "", "file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(Problem(file, "", f"cannot read: {exc}")) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(Problem(file, "", f"invalid TOML: {exc}")) from None
+    ranges = data.get("sensitivity", {}).get("ranges") if isinstance(data, dict) else None
+    if not isinstance(ranges, dict) or not ranges:
+        raise UsageError(
+            Problem(file, "sensitivity.ranges", 'expected a table such as {"key" = [low, high]}')
+        )
+    items = []
+    for key, pair in ranges.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
+        if not ok:
+            raise UsageError(
+                Problem(file, f"sensitivity.ranges.{key}", f"expected [low, high], got {pair!r}")
+            )
+        items.append(f"{key}={pair[0]!r}:{pair[1]!r}")
+    return items
 
 
 def resolve_ranges(

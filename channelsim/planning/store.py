@@ -33,8 +33,8 @@ from channelsim.outputs.files import (
     atomic_write,
     check_out_name,
     clean_stale_files,
-    folder_kind,
     fsync_dir,
+    read_manifest,
     rows_csv,
     table_csv,
     write_manifest,
@@ -100,7 +100,8 @@ class SweepStore:
         check_out_name(folder)
         if folder.exists() and not folder.is_dir():
             raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
-        kind = folder_kind(folder) if folder.is_dir() else None
+        manifest_found = read_manifest(folder) if folder.is_dir() else None
+        kind = None if manifest_found is None else str(manifest_found["kind"])
         if resume:
             if not folder.is_dir():
                 raise UsageError(Problem(str(folder), "--resume", "no sweep folder to resume"))

@@ -200,7 +200,8 @@ class SweepResult:
 
     def differences(self, a: str, b: str, metric: str = "contribution") -> pd.DataFrame:
         """Per point, the paired difference A - B of ``metric`` (channel total) with its CI."""
-        return paired_point_differences(self.results, self.points, a, b, metric)
+        horizon = self.scenario.scenario.horizon_months
+        return paired_point_differences(self.results, self.points, a, b, metric, horizon=horizon)
 
     def plots(self, metric: str = "contribution") -> list[tuple[str, Figure]]:
         """The sweep's figures as ``(file stem, Figure)``.
@@ -212,7 +213,10 @@ class SweepResult:
         # imported here: matplotlib loads only when a sweep draws (not in workers or checks)
         from channelsim.outputs.planning_plots import sweep_figures
 
-        return sweep_figures(self.summary, self.results, self.points, self.spec.strategies, metric)
+        horizon = self.scenario.scenario.horizon_months
+        return sweep_figures(
+            self.summary, self.results, self.points, self.spec.strategies, metric, horizon
+        )
 
     def save(self, out_dir: str | Path, metric: str = "contribution") -> Path:
         """Write the sweep folder (all files of a finished sweep), replacing it atomically.
@@ -413,7 +417,7 @@ def sweep(
             spec=spec,
             points=points,
             results=results,
-            summary=summarize(results, points, names),
+            summary=summarize(results, points, names, seed=root_seed),
             errors=_errors_frame(failed, points),
             folder=Path(out) if out is not None else None,
             run_seconds=time.perf_counter() - started,

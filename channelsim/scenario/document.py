@@ -24,6 +24,7 @@ from channelsim.scenario.overrides import Override, assign, normalize_overrides
 from channelsim.scenario.partners import PartnerProgram
 from channelsim.scenario.tables import (
     Brand,
+    Decision,
     Demand,
     Direct,
     Meta,
@@ -75,6 +76,10 @@ class Scenario(Table):
     sensitivity: Sensitivity = Field(
         default_factory=Sensitivity,
         description="Ranges for `channelsim sensitivity` ([sensitivity]).",
+    )
+    decision: Decision = Field(
+        default_factory=Decision,
+        description="Objective and constraints of the recommendation ([decision]).",
     )
 
     @model_validator(mode="after")

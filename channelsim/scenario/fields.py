@@ -92,6 +92,23 @@ NonNegativeCount = Annotated[int, BeforeValidator(reject_bool), Field(ge=0)]
 SeasonalFactor = Annotated[float, BeforeValidator(reject_bool), Field(ge=0)]
 
 
+def currency_code(value: Any) -> Any:
+    """An ISO 4217 code: three letters, written in capitals (``usd`` is read as ``USD``)."""
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if len(code) == 3 and code.isascii() and code.isalpha():
+            return code
+    raise PydanticCustomError(
+        "currency_code",
+        "must be a three-letter ISO 4217 currency code such as USD, EUR or GBP",
+        {"value": value},
+    )
+
+
+CurrencyCode = Annotated[str, BeforeValidator(currency_code)]
+"""A currency, as its ISO 4217 code."""
+
+
 class Table(BaseModel):
     """Common configuration of every scenario table."""
 

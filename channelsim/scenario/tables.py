@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from channelsim.distributions import DistSpec
 from channelsim.scenario.fields import (
     Count,
+    CurrencyCode,
     Invalid,
     Money,
     Name,
@@ -66,6 +67,48 @@ class Meta(Table):
         "hybrid",
         description='Strategy that `run` simulates: "direct", "indirect", "hybrid" or a name '
         "defined under [strategies].",
+    )
+    currency: CurrencyCode = Field(
+        "USD",
+        description="ISO 4217 code of the scenario's money (three capital letters: USD, EUR, "
+        "GBP, JPY ...): every amount of the file is in it, and reports, tables, plots and "
+        "Excel files label money with it.",
+    )
+    start_month: Count = Field(
+        1,
+        ge=1,
+        le=12,
+        description="Calendar month of simulated month 0 (1 = January ... 12 = December): "
+        "demand.seasonality is indexed by calendar month, so a run starting in October (10) "
+        "meets the October factor first.",
+    )
+
+
+class Decision(Table):
+    """How the recommendation is chosen (``[decision]``): the objective and the constraints.
+
+    The recommended strategy is the one with the highest mean objective among those whose mean
+    meets every constraint; a strategy that misses one is named with the reason.
+    """
+
+    objective: Literal["npv", "contribution", "contribution_margin"] = Field(
+        "npv",
+        description="What the recommendation maximises (channel total, mean over replications): "
+        '"npv" (discounted contribution), "contribution" (over the horizon) or '
+        '"contribution_margin" (contribution / revenue).',
+    )
+    max_peak_investment: Money | None = Field(
+        None,
+        ge=0,
+        description="Most the company can put in before the money comes back (currency): a "
+        "strategy whose mean peak investment exceeds it is not recommended. Omitted: no limit.",
+    )
+    min_contribution_margin: Number | None = Field(
+        None,
+        ge=-10,
+        le=1,
+        description="Least contribution margin a strategy must earn (share of revenue: 0.15 = "
+        "15%) to be recommended. Omitted: no floor.",
     )
 
 
@@ -169,8 +212,8 @@ class Demand(Table):
         default_factory=lambda: list(_SEASONALITY_DEFAULT),
         min_length=12,
         max_length=12,
-        description="Twelve monthly multipliers of the lead rate (factors); element 0 is the "
-        "first simulated month.",
+        description="Twelve monthly multipliers of the lead rate (factors), by calendar month: "
+        "element 0 is January (the first simulated month is scenario.start_month).",
     )
     patience_days: DistSpec = Field(
         "inf",
@@ -408,7 +451,15 @@ class Brand(Table):
     reputation_memory_months: Number = Field(
         6.0,
         ge=1,
-        description="Span of the exponentially weighted reputation index (months).",
+        description="Span of the exponentially weighted reputation index (months): each "
+        "month's sales count with a weight that fades by 2 / (span + 1) a month.",
+    )
+    reputation_prior_sales: Number = Field(
+        20.0,
+        ge=0,
+        description="Sales behind the starting reputation of 1 (a pseudo-count): the index "
+        "is weighted by sales, so a month of a handful of sales moves it little; 0 lets the "
+        "first month's sales set it alone.",
     )
 
 

@@ -69,11 +69,19 @@ def _is_aot(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def dump_toml(data: Mapping[str, Any]) -> str:
-    """TOML text in the style of the shipped scenarios: one [section] per table."""
-    lines: list[str] = []
+def dump_toml(data: Mapping[str, Any], comments: Mapping[str, str] | None = None) -> str:
+    """TOML text in the style of the shipped scenarios: one [section] per table.
 
-    def table(name: str, body: Mapping[str, Any], header: str | None) -> None:
+    Args:
+        data: the tables.
+        comments: comment text by dotted key (``direct.win_rate``; an entry of an array of
+            tables is named by its ``name``, as overrides do: ``partners.VARs.win_rate``),
+            written as ``# ...`` lines above the key.
+    """
+    lines: list[str] = []
+    comments = comments or {}
+
+    def table(name: str, body: Mapping[str, Any], header: str | None, path: str = "") -> None:
         scalars = [(k, v) for k, v in body.items() if not (_is_section(k, v) or _is_aot(v))]
         nested = [(k, v) for k, v in body.items() if _is_section(k, v) or _is_aot(v)]
         if header is not None and (scalars or not nested):
@@ -81,14 +89,19 @@ def dump_toml(data: Mapping[str, Any]) -> str:
                 lines.append("")
             lines.append(header)
         for k, v in scalars:
+            note = comments.get(f"{path}.{k}" if path else k)
+            if note:
+                lines.extend(f"# {line}".rstrip() for line in note.splitlines())
             lines.append(f"{toml_key(k)} = {toml_value(v)}")
         for k, v in nested:
             full = f"{name}.{toml_key(k)}" if name else toml_key(k)
+            sub = f"{path}.{k}" if path else k
             if _is_aot(v):
                 for entry in v:
-                    table(full, entry, f"[[{full}]]")
+                    label = entry.get("name")
+                    table(full, entry, f"[[{full}]]", f"{sub}.{label}" if label else sub)
             else:
-                table(full, v, f"[{full}]")
+                table(full, v, f"[{full}]", sub)
 
     table("", data, None)
     return "\n".join(lines) + "\n"

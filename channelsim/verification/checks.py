@@ -378,17 +378,19 @@ def _headcount(effort: Effort) -> CheckPlan:
 
 
 BREAKEVEN_SCALES = (0.9, 1.0, 1.1)
-"""Demand scales of the break-even fit (common random numbers up to 1.1)."""
+"""Demand levels of the break-even fit, as multiples of the break-even demand."""
 
 
 def _breakeven(effort: Effort) -> CheckPlan:
     fixed = 3 * 30_000 + 160_000
     expected = theory.breakeven_sales(fixed, 0.25, 0.05)
     sc = textbook_scenario(expected, effort.reps)
+    leads = sc.demand.leads_per_month
+    levels = [sc.with_overrides({"demand.leads_per_month": leads * k}) for k in BREAKEVEN_SCALES]
     jobs = [
-        Job("task", sc, strategy, r, scale)
+        Job("task", level, strategy, r)
         for r in range(effort.reps)
-        for scale in BREAKEVEN_SCALES
+        for level in levels
         for strategy in ("direct", "indirect")
     ]
 
@@ -417,38 +419,87 @@ def _breakeven(effort: Effort) -> CheckPlan:
                 formula="S* = fixed / (agent rate - team rate) = 250k / (0.25 - 0.05) = 1.25M",
                 details="strategies `direct` and `indirect` of one scenario whose demand is "
                 "about the break-even; per replication, contribution(team) - "
-                "contribution(agents) at 0.9, 1.0 and 1.1 x demand (common random numbers) is "
-                "fitted by a line in revenue; its root is the simulated break-even revenue. "
-                "Everything goes through the ledger and `channelsim.metrics` (salaries accrue "
-                "by the day, the manager by the month).",
+                "contribution(agents) at 0.9, 1.0 and 1.1 x that demand is fitted by a line in "
+                "revenue; its root is the simulated break-even revenue. The three demand "
+                "levels meet the same leads (the i-th lead keeps its draws, only its arrival "
+                "time moves), so the fit is on common random numbers. Everything goes through "
+                "the ledger and `channelsim.metrics` (salaries accrue by the day, the manager "
+                "by the month).",
             )
         ]
 
     return CheckPlan(jobs, evaluate, ["kotler_breakeven"])
 
 
+def _arc_elasticity(fixed: float, variable: float) -> float:
+    """Arc elasticity between win scales 0.9 and 1.1 of a cost ``fixed + variable x scale``."""
+    return math.log((fixed + 1.1 * variable) / (fixed + 0.9 * variable)) / math.log(1.1 / 0.9)
+
+
 def _elasticity(effort: Effort) -> CheckPlan:
     sc = textbook_scenario(1.25e6, effort.reps, deal_size_cv=0.3)
+    # revenue booked within the year: a lead arriving at t is won by the horizon H only if its
+    # exponential cycle (mean 5 days) ends before H, so E[revenue] = 1.25M x (1 - mu (1 -
+    # e^(-H / mu)) / H) (the M/G/inf departures by H)
+    mu, horizon = 5.0, 12 * MONTH
+    revenue = 1.25e6 * (1 - mu * (1 - math.exp(-horizon / mu)) / horizon)
+    team_fixed = 3 * 30_000 + 160_000  # three salaries and one manager a year
+    mdf, partners = 100.0, 100  # a month per active partner, partners always active
+    with_mdf = sc.with_overrides({"partners.agents.mdf_per_active_partner_month": mdf})
+    plans = [("indirect", sc), ("direct", sc), ("indirect", with_mdf)]
+    jobs = [Job("compare", scenario, strategy) for strategy, scenario in plans]
+    common = (
+        "`cost_elasticity` of channel total as `compare()` measures it: every deal is booked "
+        "again with the win probability scaled by 0.9 and 1.1, same leads, same capacity; "
+        "lognormal deal values (cv 0.3) make revenue only proportional to sales on average."
+    )
 
     def evaluate(results: list[Any]) -> list[Measurement]:
         return [
             Measurement(
                 name="elasticity_commission_only",
                 title="Cost elasticity of a commission-only channel = 1",
-                scenario="agents paid 25% of revenue, no fixed cost, ample capacity, deal "
-                "values lognormal (cv 0.3)",
+                scenario="agents paid 25% of revenue, no fixed cost, ample capacity",
                 theory=1.0,
                 values=results[0],
                 digits=4,
                 formula="d ln(cost of sales) / d ln(sales) = 1 when cost = rate x revenue",
-                details="`cost_elasticity` of channel total as `compare()` computes it: reruns "
-                "at 0.9 and 1.1 x demand on common random numbers; no onboarding, MDF, "
-                "managers or fixed cost; the lognormal deal values make revenue (so cost) "
-                "only proportional to sales on average.",
-            )
+                details=common + " No onboarding, MDF, managers or fixed cost.",
+            ),
+            Measurement(
+                name="elasticity_salaried_team",
+                title="Cost elasticity of a salaried team = its variable share",
+                scenario="3 reps at 30k and a manager at 160k a year, 5% commission, "
+                "1.25M revenue a year",
+                theory=_arc_elasticity(team_fixed, 0.05 * revenue),
+                values=results[1],
+                digits=4,
+                formula="ln((F + 1.1 c R) / (F + 0.9 c R)) / ln(1.1 / 0.9) with F = 250k and "
+                "c R = 5% of the revenue booked within the year (1.25M x (1 - 5 (1 - e^(-365.25 / "
+                "5)) / 365.25) = 1.233M: deals still in their 5-day cycle at the horizon are not "
+                "booked); to first order the variable share c R / (F + c R) = 0.2",
+                details=common + " Payroll does not move with the win rate.",
+            ),
+            Measurement(
+                name="elasticity_program_with_mdf",
+                title="MDF pulls a commissioned program below 1",
+                scenario=f"agents at 25% plus MDF of {mdf:g} a month for each of "
+                f"{partners} active partners",
+                theory=_arc_elasticity(12 * mdf * partners, 0.25 * revenue),
+                values=results[2],
+                digits=4,
+                formula="the same arc formula with F = 12 x 100 x 100 = 120k of MDF and "
+                "c R = 25% of the 1.233M booked",
+                details=common + " The MDF is paid per active partner, whatever sells.",
+            ),
         ]
 
-    return CheckPlan([Job("compare", sc, "indirect")], evaluate, ["elasticity_commission_only"])
+    names = [
+        "elasticity_commission_only",
+        "elasticity_salaried_team",
+        "elasticity_program_with_mdf",
+    ]
+    return CheckPlan(jobs, evaluate, names)
 
 
 CHECK_GROUPS: tuple[Callable[[Effort], CheckPlan], ...] = (

@@ -138,16 +138,15 @@ class Job:
     scenario: Scenario
     strategy: str
     replication: int = 0
-    demand_scale: float = 1.0
 
 
 def run_job(job: Job) -> Any:
     """Run one job (module level, so worker processes can unpickle it)."""
     if job.kind == "world":
-        world = World(job.scenario, job.strategy, job.replication, job.strategy, job.demand_scale)
+        world = World(job.scenario, job.strategy, job.replication, job.strategy)
         return world.run().arrays
     if job.kind == "task":
-        result = run_task(Task(job.scenario, job.strategy, job.replication, job.demand_scale))
+        result = run_task(Task(job.scenario, job.strategy, job.replication))
         return result.summary
     if job.kind == "compare":
         cmp = compare(job.scenario, [job.strategy], jobs=1)

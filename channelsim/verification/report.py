@@ -159,8 +159,9 @@ def render_markdown(results: Sequence[CheckResult], effort: Effort) -> str:
 A strategy decision made on a simulator is only as good as the simulator. This page checks
 channelsim against results known in closed form: queueing theory (Erlang C, Erlang A, M/G/inf),
 Little's law, Bass diffusion, the steady headcount of a team whose hiring is capped, Kotler's
-break-even between a salaried team and commissioned agents, and the cost elasticity of a
-commission-only channel. Each check builds a small scenario for the purpose and runs it through
+break-even between a salaried team and commissioned agents, and the elasticity of the cost of
+sales to success of a commission-only channel (1), a salaried team (its variable share) and a
+program paying MDF (below 1). Each check builds a small scenario for the purpose and runs it through
 the same model as every user scenario (`channelsim.model.world.World`; `run_task` and the
 metrics for the break-even, `compare()` for the elasticity).
 
@@ -178,9 +179,11 @@ metrics for the break-even, `compare()` for the elasticity).
   {effort.warmup_months} as warm-up (the model starts with an empty queue and idle sellers; the
   formulas describe the steady state). Bass runs {effort.bass_months} months from launch, the
   headcount check {effort.headcount_months} months.
-- **Common random numbers.** The break-even and elasticity checks compare runs of one
-  replication at 0.9x, 1.0x and 1.1x demand, team against agents: they see the same candidate
-  leads, so their differences are measured pairwise, with far less noise.
+- **Common random numbers.** The break-even check compares runs of one replication at 0.9x,
+  1.0x and 1.1x the break-even demand, team against agents: they meet the same leads (the i-th
+  lead keeps its draws, only its arrival time moves), so their differences are measured
+  pairwise, with far less noise. The elasticity checks book every deal again with win
+  probabilities scaled by 0.9 and 1.1, on the same leads and capacity, inside one run.
 - **What a pass means.** *pass*: the theoretical value lies inside the 95% interval.
   *pass (chance)*: outside the 95% interval but inside the simultaneous interval of the whole
   table (Bonferroni over the {k} checks, each at {family_pct:.2f}%): with {k} checks at 95%

@@ -1,0 +1,347 @@
+"""The recommendation: one strategy, its trade-offs and what would make it wrong, in sentences.
+
+**The decision rule** (documented in docs/cli.md, "How the recommendation is made"):
+
+1. A strategy is *eligible* when its mean (channel total) meets every constraint of the
+   scenario's ``[decision]`` table (``max_peak_investment``, ``min_contribution_margin``).
+2. The *recommended* strategy is the eligible one with the highest mean ``[decision]
+   objective`` (``npv`` by default, or ``contribution``, ``contribution_margin``); the
+   *runner-up* is the next one.
+3. How sure: the share of replications in which the recommended strategy has the highest
+   objective among the eligible ones (common random numbers: each replication is one possible
+   market, met by every strategy), and the paired 95% interval of its lead over the runner-up.
+4. What it gives up or gains against the runner-up, on margin, speed to the sales target, cost
+   proportionality (the elasticity to success) and brand (reputation, message control): a
+   difference is stated only when its paired 95% interval excludes zero.
+5. Plain warnings: when every strategy loses money over the horizon, when the recommendation
+   cannot be told apart from the runner-up, and when it is a what-if variant (a named strategy)
+   rather than ``direct``, ``indirect`` or ``hybrid`` (the best of those is named too).
+
+A function of the output folder's tables (summary, per-replication values, differences) and of
+the scenario's settings, so ``channelsim report`` rebuilds it without simulating.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from channelsim.metrics.formatting import format_number, money_words
+
+__all__ = ["BASE_STRATEGIES", "DecisionRule", "Recommendation", "recommend"]
+
+BASE_STRATEGIES: tuple[str, ...] = ("direct", "indirect", "hybrid")
+"""The three strategies of the article; any other is a what-if variant."""
+
+_OBJECTIVE_WORDS = {
+    "npv": "NPV",
+    "contribution": "contribution",
+    "contribution_margin": "contribution margin",
+}
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """The scenario's ``[decision]`` table, as the rule reads it.
+
+    Attributes:
+        objective: ``npv``, ``contribution`` or ``contribution_margin``.
+        max_peak_investment: the most a strategy may put in (None: no limit).
+        min_contribution_margin: the least margin it must earn (None: no floor).
+    """
+
+    objective: str = "npv"
+    max_peak_investment: float | None = None
+    min_contribution_margin: float | None = None
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, object] | None) -> DecisionRule:
+        """The rule from a ``[decision]`` table as written in a resolved scenario."""
+        table = table or {}
+        return cls(
+            objective=str(table.get("objective", "npv")),
+            max_peak_investment=_float_or_none(table.get("max_peak_investment")),
+            min_contribution_margin=_float_or_none(table.get("min_contribution_margin")),
+        )
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+@dataclass
+class Recommendation:
+    """What :func:`recommend` found.
+
+    Attributes:
+        best: the recommended strategy (None when no strategy is eligible or defined).
+        runner_up: the next eligible strategy (None with a single one).
+        objective: the objective maximised.
+        p_best: share of replications in which ``best`` has the highest objective (NaN when
+            the per-replication values are not known).
+        sentences: the summary, three to five sentences, recommendation first.
+        warnings: the plain warnings (also in ``sentences``, first).
+        excluded: strategy -> why it is not eligible.
+    """
+
+    best: str | None
+    runner_up: str | None
+    objective: str
+    p_best: float
+    sentences: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+def _money(x: float, currency: str) -> str:
+    return f"{money_words(x)} {currency}".strip()
+
+
+def _value(name: str, x: float, currency: str) -> str:
+    if name in ("npv", "contribution", "peak_investment"):
+        return _money(x, currency)
+    return format_number(name, x)
+
+
+def _interval(name: str, low: float, high: float, currency: str) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n = 1: no interval"
+    return f"95% CI {_value(name, low, currency)} to {_value(name, high, currency)}"
+
+
+def _means(summary: pd.DataFrame) -> dict[str, dict[str, pd.Series]]:
+    total = summary[summary["channel"] == "total"]
+    out: dict[str, dict[str, pd.Series]] = {}
+    for row in total.itertuples(index=False):
+        out.setdefault(str(row.strategy), {})[str(row.metric)] = pd.Series(row._asdict())
+    return out
+
+
+def _difference(
+    differences: pd.DataFrame | None, a: str, b: str, metric: str
+) -> tuple[float, float, float] | None:
+    """Mean and 95% interval of a - b (channel total), oriented whichever way it was stored."""
+    if differences is None or differences.empty:
+        return None
+    d = differences[(differences["channel"] == "total") & (differences["metric"] == metric)]
+    rows = d[(d["a"] == a) & (d["b"] == b)]
+    if len(rows):
+        r = rows.iloc[0]
+        return float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+    rows = d[(d["a"] == b) & (d["b"] == a)]
+    if len(rows):
+        r = rows.iloc[0]
+        return -float(r["mean"]), -float(r["ci_high"]), -float(r["ci_low"])
+    return None
+
+
+def _excludes_zero(diff: tuple[float, float, float] | None) -> bool:
+    if diff is None:
+        return False
+    _, lo, hi = diff
+    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+
+
+def _p_best(
+    replications: pd.DataFrame | None, eligible: Sequence[str], best: str, objective: str
+) -> float:
+    if replications is None or replications.empty or objective not in replications.columns:
+        return math.nan
+    total = replications[replications["channel"] == "total"]
+    wide = total.pivot_table(index="replication", columns="strategy", values=objective)
+    wide = wide[[s for s in eligible if s in wide.columns]].dropna()
+    if wide.empty or best not in wide.columns:
+        return math.nan
+    values = wide.to_numpy(dtype=float)
+    top = values.max(axis=1, keepdims=True)
+    winners = values == top
+    share = winners[:, list(wide.columns).index(best)] / winners.sum(axis=1)  # ties split
+    return float(np.mean(share))
+
+
+def _eligibility(
+    means: Mapping[str, Mapping[str, pd.Series]], rule: DecisionRule, currency: str
+) -> tuple[list[str], dict[str, str]]:
+    eligible, excluded = [], {}
+    for strategy, metrics in means.items():
+        reasons = []
+        peak = metrics.get("peak_investment")
+        if rule.max_peak_investment is not None and peak is not None:
+            if float(peak["mean"]) > rule.max_peak_investment:
+                reasons.append(
+                    f"its peak investment, {_money(float(peak['mean']), currency)}, exceeds the "
+                    f"limit of {_money(rule.max_peak_investment, currency)}"
+                )
+        margin = metrics.get("contribution_margin")
+        if rule.min_contribution_margin is not None and margin is not None:
+            value = float(margin["mean"])
+            if not math.isfinite(value) or value < rule.min_contribution_margin:
+                reasons.append(
+                    f"its contribution margin, {format_number('contribution_margin', value)}, "
+                    f"is below the floor of "
+                    f"{format_number('contribution_margin', rule.min_contribution_margin)}"
+                )
+        objective = metrics.get(rule.objective)
+        if objective is None or not math.isfinite(float(objective["mean"])):
+            reasons.append(f"its {_OBJECTIVE_WORDS[rule.objective]} is undefined")
+        if reasons:
+            excluded[strategy] = " and ".join(reasons)
+        else:
+            eligible.append(strategy)
+    return eligible, excluded
+
+
+def _trade_offs(
+    best: str,
+    other: str,
+    differences: pd.DataFrame | None,
+    levels: Mapping[str, Mapping[str, pd.Series]],
+    target: float | None,
+    currency: str,
+) -> tuple[list[str], list[str]]:
+    """What ``best`` gains and gives up against ``other`` (only differences that are sure)."""
+    gains, costs = [], []
+    d = _difference(differences, best, other, "contribution_margin")
+    if _excludes_zero(d) and abs(d[0]) <= 1:
+        text = f"{abs(d[0]) * 100:.1f} points of contribution margin"
+        (gains if d[0] > 0 else costs).append(text)
+    d = _difference(differences, best, other, "months_to_target")
+    if target and _excludes_zero(d):
+        word = "sooner" if d[0] < 0 else "later"
+        text = f"reaching {target:g} sales a month {abs(d[0]):.1f} months {word}"
+        (gains if d[0] < 0 else costs).append(text)
+    d = _difference(differences, best, other, "cost_elasticity")
+    if _excludes_zero(d):
+        word = "more" if d[0] > 0 else "less"
+        mine, theirs = (levels.get(s, {}).get("cost_elasticity") for s in (best, other))
+        shown = f"elasticity {d[0]:+.2f}"
+        if mine is not None and theirs is not None:
+            shown = f"elasticity to success {float(mine['mean']):.2f} against "
+            shown += f"{float(theirs['mean']):.2f}"
+        text = f"a cost of sales {word} proportional to success ({shown})"
+        (gains if d[0] > 0 else costs).append(text)
+    d = _difference(differences, best, other, "reputation_end")
+    if _excludes_zero(d):
+        (gains if d[0] > 0 else costs).append(f"{abs(d[0]):.3f} of reputation at the end")
+    d = _difference(differences, best, other, "message_control_share")
+    if _excludes_zero(d):
+        text = f"{abs(d[0]) * 100:.1f} points of sales with a controlled brand message"
+        (gains if d[0] > 0 else costs).append(text)
+    d = _difference(differences, best, other, "peak_investment")
+    if _excludes_zero(d):
+        text = f"{_money(abs(d[0]), currency)} of peak investment"
+        (gains if d[0] < 0 else costs).append(text)
+    return gains, costs
+
+
+def recommend(
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    replications: pd.DataFrame | None = None,
+    *,
+    rule: DecisionRule | None = None,
+    variants: Mapping[str, str] | None = None,
+    horizon_months: int | None = None,
+    target: float | None = None,
+    currency: str = "USD",
+) -> Recommendation:
+    """The recommendation and its summary sentences (see the module docstring).
+
+    Args:
+        summary: the summary table (``summary.csv``).
+        differences: the paired differences (``differences.csv``; None for a single run).
+        replications: the per-replication values (``replications.csv``), for how often the
+            recommendation is best.
+        rule: the objective and constraints (default: highest NPV, no constraint).
+        variants: each what-if variant (named strategy) and what it changes, in words.
+        horizon_months: the horizon, for "loses money over N months".
+        target: ``targets.sales_per_month``.
+        currency: the ISO 4217 code that labels money.
+
+    Returns:
+        The :class:`Recommendation`.
+    """
+    rule = rule or DecisionRule()
+    variants = dict(variants or {})
+    means = _means(summary)
+    objective = rule.objective
+    words = _OBJECTIVE_WORDS.get(objective, objective)
+    eligible, excluded = _eligibility(means, rule, currency)
+    ranked = sorted(eligible, key=lambda s: -float(means[s][objective]["mean"]))
+    result = Recommendation(ranked[0] if ranked else None, None, objective, math.nan)
+    result.excluded = excluded
+    warnings: list[str] = []
+    over = f" over {horizon_months} months" if horizon_months else ""
+    npvs = [float(m["npv"]["mean"]) for m in means.values() if "npv" in m]
+    if npvs and all(v < 0 for v in npvs):
+        warnings.append(f"Every strategy loses money{over}: each has a negative mean NPV.")
+    if not ranked:
+        reasons = "; ".join(f"{s}: {why}" for s, why in excluded.items())
+        warnings.append(f"No strategy meets the scenario's [decision] constraints ({reasons}).")
+        result.warnings = warnings
+        result.sentences = list(warnings)
+        return result
+    best = ranked[0]
+    row = means[best][objective]
+    result.runner_up = ranked[1] if len(ranked) > 1 else None
+    result.p_best = _p_best(replications, eligible, best, objective)
+    sentences: list[str] = []
+    lead = (
+        f"Recommendation: {best}. It has the highest expected {words}"
+        f"{over if objective != 'contribution_margin' else ''}, "
+        f"{_value(objective, float(row['mean']), currency)} "
+        f"({_interval(objective, float(row['ci_low']), float(row['ci_high']), currency)})"
+    )
+    if math.isfinite(result.p_best) and result.runner_up is not None:
+        lead += f", and is the best of the {len(eligible)} eligible strategies in "
+        lead += f"{result.p_best * 100:.0f}% of the replications"
+    sentences.append(lead + ".")
+    if best not in BASE_STRATEGIES:
+        base = [s for s in ranked if s in BASE_STRATEGIES]
+        change = variants.get(best, "a named strategy of the scenario")
+        text = f"{best} is a what-if variant ({change}), not one of direct, indirect or hybrid"
+        text += f"; the best of those is {base[0]}." if base else "."
+        warnings.append(text[0].upper() + text[1:])
+    other = result.runner_up
+    if other is not None:
+        gap = _difference(differences, best, other, objective)
+        if gap is not None and not _excludes_zero(gap):
+            warnings.append(
+                f"{best} cannot be told apart from the runner-up, {other}: its lead in {words} "
+                f"({_interval(objective, gap[1], gap[2], currency)}) includes zero."
+            )
+        elif gap is not None:
+            sentences.append(
+                f"Its lead over the runner-up, {other}, is "
+                f"{_value(objective, gap[0], currency)} of {words} "
+                f"({_interval(objective, gap[1], gap[2], currency)})."
+            )
+        gains, costs = _trade_offs(best, other, differences, means, target, currency)
+        if costs:
+            sentences.append(f"Against {other} it gives up " + _join(costs) + ".")
+        if gains:
+            sentences.append("In exchange it gains " + _join(gains) + ".")
+        if not gains and not costs:
+            sentences.append(
+                f"On margin, speed, cost proportionality and brand it cannot be told apart "
+                f"from {other}."
+            )
+    if excluded:
+        sentences.append(
+            "Not eligible under the scenario's [decision] constraints: "
+            + "; ".join(f"{s} ({why})" for s, why in excluded.items())
+            + "."
+        )
+    result.warnings = warnings
+    result.sentences = sentences[:1] + warnings + sentences[1:]  # the recommendation first
+    return result
+
+
+def _join(parts: Sequence[str]) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
