@@ -284,6 +284,8 @@ class Uniform(Spec):
         return rng.uniform(self.low, self.high, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
 
 

@@ -163,7 +163,12 @@ def expected_company_leads(scenario: Scenario) -> float:
 
 
 def _restarts(
-    sellers: np.ndarray, slots_each: int, leads_a_day: np.ndarray, leave_rate: float, cycle: Any
+    sellers: np.ndarray,
+    slots_each: int,
+    leads_a_day: np.ndarray,
+    leave_rate: float,
+    cycle: Any,
+    leavers: float,
 ) -> float:
     """Expected restarted sales cycles over the months: sellers leaving mid-cycle.
 
@@ -173,17 +178,25 @@ def _restarts(
         leads_a_day: leads reaching these sellers a day, each month.
         leave_rate: the rate at which one seller leaves (a day; 0: never).
         cycle: the sales-cycle distribution (its ``mean`` and ``variance``).
+        leavers: the most sellers who can leave over the run (each hands back at most
+            ``slots_each`` deals, once).
     """
     if leave_rate <= 0 or slots_each <= 0:
         return 0.0
-    c = cycle.mean + math.sqrt(max(cycle.variance, 0.0))
+    try:
+        spread = math.sqrt(max(cycle.variance, 0.0))
+    except OverflowError:  # a variance beyond floats: the cycle's spread is no bound
+        spread = math.inf
+    c = cycle.mean + spread
     with np.errstate(over="ignore", invalid="ignore"):
         in_service_each = math.expm1(min(leave_rate * c, 700.0)) / leave_rate
         # in service: no more than the slots, Little's law, nor the leads arrived so far
         in_service = np.minimum(sellers * slots_each, leads_a_day * in_service_each)
         in_service = np.minimum(in_service, np.cumsum(leads_a_day) * MONTH)
-        total = float(np.sum(in_service)) * MONTH * leave_rate * EVENTS_PER_RESTART
-    return _clamp(total) if not math.isnan(total) else float(_HUGE)
+        total = float(np.sum(in_service)) * MONTH * leave_rate
+    if math.isnan(total):
+        return float(_HUGE)
+    return _clamp(min(total, leavers * slots_each) * EVENTS_PER_RESTART)
 
 
 def _sellers_by_month(
@@ -223,7 +236,9 @@ def _program_events(p: Any, months: int, company_a_month: float) -> tuple[float,
     if p.sourced_leads_per_month > 0:
         events += activations + churns  # the sourced-lead clock redrawn at every change
     leads_a_day = (company_a_month + active * p.sourced_leads_per_month) / MONTH
-    events += _restarts(active, p.deals_per_partner, leads_a_day, leave_rate, p.sales_cycle_days)
+    events += _restarts(
+        active, p.deals_per_partner, leads_a_day, leave_rate, p.sales_cycle_days, activations
+    )
     return events, sourced
 
 
@@ -242,7 +257,10 @@ def _team_events(scenario: Scenario, months: int, company_a_month: float) -> flo
         d.initial_reps, h.max_hires_per_month / MONTH, leave_rate, d.max_reps, months
     )
     leads_a_day = np.full(months, company_a_month / MONTH)
-    return events + _restarts(reps, d.deals_per_rep, leads_a_day, leave_rate, d.sales_cycle_days)
+    leavers = d.initial_reps + hires
+    return events + _restarts(
+        reps, d.deals_per_rep, leads_a_day, leave_rate, d.sales_cycle_days, leavers
+    )
 
 
 def _run_events(scenario: Scenario, mode: str) -> tuple[float, float, float]:
