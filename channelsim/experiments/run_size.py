@@ -209,11 +209,13 @@ def _sellers_by_month(
     a seller starts, and joins refused when full, only lower it.
     """
     edges = np.arange(months + 1, dtype=float) * MONTH
-    if leave_rate > 0:
-        decay = np.exp(-leave_rate * edges)
-        n = start * decay + joins_a_day / leave_rate * (1.0 - decay)
-    else:
-        n = start + joins_a_day * edges
+    with np.errstate(over="ignore", invalid="ignore"):
+        if leave_rate > 0:
+            decay = np.exp(-leave_rate * edges)
+            n = start * decay + joins_a_day / leave_rate * (1.0 - decay)
+        else:
+            n = start + joins_a_day * edges
+    n = np.nan_to_num(n, nan=float(most), posinf=float(most))  # inf x 0 of extreme inputs
     return np.minimum(float(most), np.maximum(n[:-1], n[1:]))
 
 
@@ -235,7 +237,8 @@ def _program_events(p: Any, months: int, company_a_month: float) -> tuple[float,
     events += churns
     if p.sourced_leads_per_month > 0:
         events += activations + churns  # the sourced-lead clock redrawn at every change
-    leads_a_day = (company_a_month + active * p.sourced_leads_per_month) / MONTH
+    with np.errstate(over="ignore"):
+        leads_a_day = (company_a_month + active * p.sourced_leads_per_month) / MONTH
     events += _restarts(
         active, p.deals_per_partner, leads_a_day, leave_rate, p.sales_cycle_days, activations
     )
