@@ -4,7 +4,8 @@ A scenario value that can vary is either a plain number (fixed) or a table such 
 ``{dist = "lognormal", mean = 45, sd = 20}``. Each spec checks its own parameters, prints
 itself, exposes its exact ``mean`` and ``variance`` and hands out a sampler that draws
 numbers from numpy in blocks (the event loop then pays one Python call per draw, not one
-numpy call).
+numpy call). Describing a distribution needs no numpy: only drawing does, so the methods that
+draw import it themselves and checking a scenario (``channelsim validate``) never loads it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from itertools import chain
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -23,6 +23,9 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BLOCK = 1024
 """How many numbers a sampler draws from numpy at a time."""
@@ -91,9 +94,13 @@ class Fixed(Spec):
         return 0.0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(n, self.value)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         return np.full(np.shape(u), self.value)
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
@@ -124,6 +131,8 @@ class Exponential(Spec):
         return rng.exponential(self.mean_, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
 
     @model_serializer
@@ -156,6 +165,7 @@ class Lognormal(Spec):
         return rng.lognormal(mu, sigma, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
         from scipy import special  # 0.7 s to import: only when a lognormal is drawn this way
 
         mu, sigma = self._log_params()
@@ -197,6 +207,7 @@ class Gamma(Spec):
         return rng.gamma((self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_), n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
         from scipy import special  # 0.7 s to import: only when a gamma is drawn this way
 
         shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
@@ -237,6 +248,8 @@ class Triangular(Spec):
         return rng.triangular(self.low, self.mode, self.high, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         a, c, b = self.low, self.mode, self.high
         u = np.asarray(u, dtype=float)
         left = (c - a) / (b - a)
@@ -271,6 +284,8 @@ class Uniform(Spec):
         return rng.uniform(self.low, self.high, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
 
 
@@ -298,6 +313,7 @@ class Beta(Spec):
         return rng.beta(self.a, self.b, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
+        import numpy as np
         from scipy import special  # 0.7 s to import: only when a beta is drawn this way
 
         return special.betaincinv(self.a, self.b, np.asarray(u, dtype=float))

@@ -1,11 +1,11 @@
 """Output folders are replaced atomically, even when the writer is killed (SIGKILL).
 
-A real ``python -m channelsim run`` writes into a hidden sibling ``.NAME.tmp-*`` and swaps it
-in. The test kills it at several moments of that write (as soon as the hidden folder appears,
-once the tables are written, while the plots are drawn, once the report is written) and checks
-that the target folder then holds exactly the previous run's bytes or exactly a complete new
-run's bytes, never a mix or a missing file; and that what a killed run leaves behind does not
-stop the next run.
+A real ``python -m channelsim run --report`` writes into a hidden sibling ``.NAME.tmp-*`` and
+swaps it in. The test kills it at several moments of that write (as soon as the hidden folder
+appears, once the tables are written, while the plots are drawn, once the report is written)
+and checks that the target folder then holds exactly the previous run's bytes or exactly a
+complete new run's bytes, never a mix or a missing file; and that what a killed run leaves
+behind does not stop the next run.
 """
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ def runs(tmp_path_factory) -> dict[str, object]:
     scenario = base / "s.toml"
     scenario.write_text(SCENARIO, encoding="utf-8")
     previous, new = base / "previous", base / "new"
-    assert main(["run", str(scenario), "--out", str(previous), "--quiet"]) == 0
-    assert main(["run", str(scenario), "--seed", "6", "--out", str(new), "--quiet"]) == 0
+    assert main(["run", str(scenario), "--out", str(previous), "--quiet", "--report"]) == 0
+    assert main(["run", str(scenario), "--seed", "6", "--out", str(new), "-q", "--report"]) == 0
     old_files, new_files = _snapshot(previous), _snapshot(new)
     assert not _same_run(old_files, new_files)
     for name in ("scenario.resolved.toml", "summary.csv", "monthly.csv", "report.html"):
@@ -149,6 +149,7 @@ def test_a_killed_run_leaves_the_old_or_the_new_folder_whole(runs, tmp_path, mom
             "--out",
             str(target),
             "--quiet",
+            "--report",
         ],  # fmt: skip
         env=_env(),
         cwd=tmp_path,
@@ -182,7 +183,7 @@ def test_a_killed_run_leaves_the_old_or_the_new_folder_whole(runs, tmp_path, mom
 
     # what the killed run left behind (a hidden tmp folder) does not stop the next run
     leftovers = _hidden(target)
-    assert main(["run", str(runs["scenario"]), "--out", str(target), "--quiet"]) == 0
+    assert main(["run", str(runs["scenario"]), "--out", str(target), "-q", "--report"]) == 0
     assert _same_run(_snapshot(target), runs["old"])
     mine = [p for p in _hidden(target) if f"-{os.getpid()}-" in p.name]
     assert mine == [], "the next run cleans up its own hidden folders"
@@ -217,7 +218,7 @@ main(sys.argv[2:])
 def test_a_kill_just_before_or_after_the_exchange_leaves_a_whole_folder(runs, tmp_path, when):
     target = tmp_path / "out"
     shutil.copytree(runs["previous"], target)
-    args = ["run", str(runs["scenario"]), "--seed", "6", "--out", str(target), "--quiet"]
+    args = ["run", str(runs["scenario"]), "--seed", "6", "--out", str(target), "-q", "--report"]
     proc = subprocess.run(
         [sys.executable, "-c", KILLER, when, *args],
         env=_env(),
@@ -233,7 +234,7 @@ def test_a_kill_just_before_or_after_the_exchange_leaves_a_whole_folder(runs, tm
         assert _same_run(after, runs["new"])
     # the complete folder that was waiting (or the old one, after the exchange) is left behind
     assert [p.name.split("-")[0] for p in _hidden(target)] == [".out.new"]
-    assert main(["run", str(runs["scenario"]), "--out", str(target), "--quiet"]) == 0
+    assert main(["run", str(runs["scenario"]), "--out", str(target), "-q", "--report"]) == 0
     assert _same_run(_snapshot(target), runs["old"])
 
 
@@ -244,7 +245,7 @@ def test_without_an_atomic_exchange_renames_still_replace_the_folder(runs, tmp_p
     monkeypatch.setattr(files, "_exchange", lambda a, b: False)
     target = tmp_path / "out"
     shutil.copytree(runs["previous"], target)
-    args = ["run", str(runs["scenario"]), "--seed", "6", "--out", str(target), "--quiet"]
+    args = ["run", str(runs["scenario"]), "--seed", "6", "--out", str(target), "-q", "--report"]
     assert main(args) == 0
     assert _same_run(_snapshot(target), runs["new"])
     assert _hidden(target) == []

@@ -437,9 +437,7 @@ def test_rerun_replaces_the_folder(small: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "o"
     assert _run(capsys, "run", small, "--out", out, "-q")[0] == 0
     first = _bytes(out)
-    (out / "stale.txt").write_text("from an older run")
     assert _run(capsys, "run", small, "--out", out, "-q", "--seed", "99")[0] == 0
-    assert not (out / "stale.txt").exists()
     assert _bytes(out)["summary.csv"] != first["summary.csv"]
     assert _siblings(out) == []
 
@@ -499,15 +497,19 @@ def test_refuses_to_replace_a_folder_that_is_not_an_output_folder(
 
 
 def test_check_out_dir_accepts_new_empty_and_output_folders(tmp_path: Path) -> None:
-    files.check_out_dir(tmp_path / "new")
+    files.check_out_dir(tmp_path / "new", "run")
     (tmp_path / "empty").mkdir()
-    files.check_out_dir(tmp_path / "empty")
-    (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "scenario.resolved.toml").write_text("")
-    (tmp_path / "old" / "plots").mkdir()
-    files.check_out_dir(tmp_path / "old")
+    files.check_out_dir(tmp_path / "empty", "run")
+    old = tmp_path / "old"
+    (old / "plots").mkdir(parents=True)
+    (old / "scenario.resolved.toml").write_text("")
+    (old / "plots" / "sales.png").write_bytes(b"")
+    files.write_manifest(old, "run")
+    files.check_out_dir(old, "run")
     with pytest.raises(ScenarioError):
-        files.check_out_dir(Path(__file__))
+        files.check_out_dir(old, "compare")
+    with pytest.raises(ScenarioError):
+        files.check_out_dir(Path(__file__), "run")
 
 
 # --- unexpected failures: exit 1, one line, traceback on request ----------------------------

@@ -435,7 +435,7 @@ def test_extreme_values_through_the_whole_command(tmp_path, case):
     path = tmp_path / "s.toml"
     path.write_text(SMALL, encoding="utf-8")
     out = tmp_path / "o"
-    args = ["run", str(path), "--reps", "1", "--quiet", "--out", str(out)]
+    args = ["run", str(path), "--reps", "1", "--quiet", "--report", "--out", str(out)]
     for item in SIMULATED[case]:
         args += ["--set", item]
     code, err, seconds = _cli(args)

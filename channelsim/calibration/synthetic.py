@@ -34,7 +34,8 @@ import pandas as pd
 from channelsim.errors import ScenarioError
 from channelsim.experiments.replications import simulate
 from channelsim.model.ledger import MONTH
-from channelsim.outputs.files import atomic_write, frame_csv
+from channelsim.outputs.files import atomic_write
+from channelsim.outputs.text import frame_csv
 from channelsim.scenario import Scenario, load_scenario
 
 __all__ = ["EXPORT_COLUMNS", "export_date", "main", "simulate_export", "trace_to_crm"]

@@ -46,7 +46,6 @@ from channelsim.calibration.figures import (
     plot_win_rate,
 )
 from channelsim.calibration.report import render_html
-from channelsim.errors import Problem, UsageError
 from channelsim.outputs.figures import save_figure
 from channelsim.outputs.files import (
     BACKTEST_CSV,
@@ -57,10 +56,9 @@ from channelsim.outputs.files import (
     PLOTS_DIR,
     RANGES_TOML,
     atomic_write,
-    frame_csv,
-    json_value,
     replace_folder,
 )
+from channelsim.outputs.text import frame_csv, json_value
 from channelsim.scenario import field_spec, toml_key, toml_value
 
 if TYPE_CHECKING:
@@ -81,20 +79,6 @@ _DAY = pd.Timedelta(days=1)
 def calibration_folder(out: Path) -> Path:
     """The ``calibration/`` folder beside the calibrated scenario file."""
     return Path(out).parent / CALIBRATION_DIR
-
-
-def _check_folder(folder: Path) -> None:
-    if folder.exists() and (
-        not folder.is_dir() or (any(folder.iterdir()) and not (folder / FIT_JSON).is_file())
-    ):
-        raise UsageError(
-            Problem(
-                str(folder),
-                "",
-                f"exists and is not a calibration folder (no {FIT_JSON}); refusing to replace "
-                "it: write the calibrated scenario somewhere else",
-            )
-        )
 
 
 def sensitivity_ranges(cal: Calibration) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -330,8 +314,8 @@ def write_calibration(cal: Calibration, out: Path, bt: Backtest | None = None) -
     out = Path(out)
     folder = calibration_folder(out)
     target = Path(os.path.realpath(folder))
-    _check_folder(target)
-    with replace_folder(target, check=False) as tmp:
+    # replaced only if empty or a calibration folder holding nothing else (its manifest.json)
+    with replace_folder(target, "calibration") as tmp:
         atomic_write(tmp / FIT_JSON, json.dumps(fit_json(cal, bt), indent=2) + "\n")
         atomic_write(tmp / RANGES_TOML, _ranges_toml(cal))
         atomic_write(tmp / INITIAL_STATE_JSON, json.dumps(initial_state(cal), indent=1) + "\n")

@@ -1,8 +1,14 @@
 """The ``channelsim`` command line: the typer app, its verbs, and the entry point.
 
 Exit codes follow DESIGN section 4: 0 success, 2 bad input (file, TOML, schema, flags; one
-``error: ...`` line per problem on stderr, never a traceback), 1 an unexpected failure (one
-line; ``CHANNELSIM_DEBUG=1`` shows the traceback), 130 interrupted.
+``error: ...`` line per problem on stderr, at most a screenful, never a traceback), 1 an
+unexpected failure (one line; ``CHANNELSIM_DEBUG=1`` shows the traceback), 130 interrupted.
+
+**Ctrl-C.** The first SIGINT raises KeyboardInterrupt in the main process, which stops its
+worker processes at once (they ignore SIGINT themselves, see
+:mod:`channelsim.experiments.executors`), closes its files and exits with 130. A second SIGINT
+while it does so cannot cut that short into orphans: it kills the worker processes that are
+left and exits with 130 at once.
 
 The verbs live in :mod:`.run_verbs` (the analyst's), :mod:`.plan_verbs` (the planners'),
 :mod:`.decide_verbs` (``optimize`` and ``voi``) and :mod:`.calibrate_verb` (a CRM export in, a
@@ -12,8 +18,11 @@ the verbs, so ``--help``, ``--version`` and input errors answer quickly.
 
 from __future__ import annotations
 
+import atexit
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -96,6 +105,25 @@ def _usage_line(exc: Any) -> str:
     return f"error: {message}"
 
 
+_interrupts = {"signalled": False}
+
+
+def _on_interrupt(_signum: int, _frame: object) -> None:
+    """The first Ctrl-C: unwind (workers stopped, files closed); a second one ends it now."""
+    _interrupts["signalled"] = True
+    signal.signal(signal.SIGINT, _on_second_interrupt)
+    raise KeyboardInterrupt
+
+
+def _on_second_interrupt(_signum: int, _frame: object) -> None:
+    import multiprocessing  # here: --help need not import it
+
+    for child in multiprocessing.active_children():
+        child.kill()
+    print("error: interrupted", file=sys.stderr, flush=True)
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (0 ok, 1 unexpected failure, 2 bad input).
 
@@ -108,12 +136,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         args = ["--help"]
+    watch = threading.current_thread() is threading.main_thread()
+    _interrupts["signalled"] = False
+    previous = signal.signal(signal.SIGINT, _on_interrupt) if watch else None
+    try:
+        return _run(args)
+    finally:
+        if watch and previous is not None and not _interrupts["signalled"]:
+            signal.signal(signal.SIGINT, previous)
+        elif _interrupts["signalled"]:
+            # A second Ctrl-C while the interpreter exits: still handled (above) while exit
+            # joins the pools' threads; then ignored, since the interpreter's finalization
+            # puts back the default action, which would kill the process with SIGINT
+            # instead of letting it exit with 130.
+            atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(args: list[str]) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="channelsim", standalone_mode=False)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     except (KeyboardInterrupt, typer.Abort):
         print("error: interrupted", file=sys.stderr)

@@ -184,9 +184,13 @@ def stdout_console() -> Console:
 
 
 def check_executor(jobs: int | None, dask: str | None) -> None:
-    """Refuse --jobs together with --dask."""
+    """Refuse --jobs together with --dask, and a --dask address that cannot be one."""
     if jobs is not None and dask is not None:
         raise UsageError(Problem(None, "--dask", "use --jobs or --dask, not both"))
+    if dask is not None:
+        from channelsim.experiments.executors import check_dask_address
+
+        check_dask_address(dask)
 
 
 def strategy_list(scn: Scenario, path: Path, text: str | None) -> list[str] | None:

@@ -46,14 +46,26 @@ SeedOpt = Annotated[
     int | None,
     typer.Option("--seed", min=0, help="Root seed (default: scenario.seed).", show_default=False),
 ]
+_REPLACED = (
+    "A previous folder of the same command is replaced; any other non-empty folder is refused."
+)
 OutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
         "-o",
         help="Output folder (default: out/ and the scenario file name without .toml, e.g. "
-        "out/saas_midmarket). An existing output folder is replaced; any other non-empty folder "
-        "is refused.",
+        f"out/saas_midmarket). {_REPLACED}",
+        show_default=False,
+    ),
+]
+CompareOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Output folder (default: out/ and the scenario file name plus -compare, e.g. "
+        f"out/saas_midmarket-compare). {_REPLACED}",
         show_default=False,
     ),
 ]

@@ -293,7 +293,7 @@ def breakeven(
     from channelsim.outputs.files import check_out_dir
 
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-breakeven"
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    check_out_dir(Path(os.path.realpath(out_dir)), "breakeven")
     from channelsim.planning.breakeven import breakeven as find_breakeven
     from channelsim.planning.breakeven import breakeven_plan
 
@@ -417,7 +417,7 @@ def sensitivity(
 
         param = [*(param or []), *read_ranges_file(ranges_file)]
     out_dir = out if out is not None else Path("out") / f"{scenario.stem}-sensitivity"
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    check_out_dir(Path(os.path.realpath(out_dir)), "sensitivity")
     from channelsim.planning.sensitivity import sensitivity as analyse
     from channelsim.planning.sensitivity import sensitivity_plan
 

@@ -18,6 +18,7 @@ from channelsim.cli.common import (
     stdout_console,
 )
 from channelsim.cli.options import (
+    CompareOutOpt,
     ForceOpt,
     JobsOpt,
     OutOpt,
@@ -50,21 +51,30 @@ def run(
             "Its size grows with the leads: pair it with --reps 1 on big scenarios.",
         ),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also draw plots/*.png and write report.html (they take longer than a small "
+            "simulation; `channelsim report DIR` builds them later from the tables).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Simulate one strategy of a scenario and write its output folder.
 
     The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
-    summary.json, monthly.csv and run.json (date and run time), and trace.csv with --trace. A
-    summary table with 95% confidence intervals is printed.
+    summary.json, monthly.csv and run.json (date and run time), trace.csv with --trace, and
+    plots/*.png and report.html with --report. A summary table with 95% confidence intervals is
+    printed.
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
     from channelsim.outputs.files import check_out_dir
 
     out_dir = out if out is not None else Path("out") / scenario.stem
-    check_out_dir(Path(os.path.realpath(out_dir)))  # refuse a bad --out before the long part
+    check_out_dir(Path(os.path.realpath(out_dir)), "run")  # a bad --out: before the long part
     check_budget(scn, scenario, [name], reps, jobs=jobs, force=force)
 
     from channelsim.experiments.replications import simulate
@@ -82,7 +92,7 @@ def run(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
-    result.save(out_dir)
+    result.save(out_dir, report=report)
 
     if quiet:
         print(out_dir)
@@ -90,10 +100,11 @@ def run(
     console = stdout_console()
     for table in summary_tables(result):
         console.print(table)
-    traced = ", trace.csv" if trace else ""
+    extra = (", trace.csv" if trace else "") + (", plots/, report.html" if report else "")
+    later = "" if report else f"; plots and report.html: channelsim report {out_dir}"
     console.print(
         f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
-        f"monthly.csv{traced}; run.json has the date and run time)",
+        f"monthly.csv{extra}; run.json has the date and run time{later})",
         markup=False,
     )
 
@@ -113,7 +124,7 @@ def compare(
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    out: OutOpt = None,
+    out: CompareOutOpt = None,
     jobs: JobsOpt = None,
     no_elasticity: Annotated[
         bool,
@@ -140,8 +151,8 @@ def compare(
             check_strategy_name(scn, scenario, name, option="--strategies")
     from channelsim.outputs.files import check_out_dir
 
-    out_dir = out if out is not None else Path("out") / scenario.stem
-    check_out_dir(Path(os.path.realpath(out_dir)))
+    out_dir = out if out is not None else Path("out") / f"{scenario.stem}-compare"
+    check_out_dir(Path(os.path.realpath(out_dir)), "compare")
     planned = names or [n for n in scn.strategy_names() if n != "indirect" or scn.partners]
     check_budget(scn, scenario, planned, reps, jobs=jobs, force=force)
 
@@ -176,17 +187,20 @@ def report(
         Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
     ],
 ) -> None:
-    """Rebuild plots/*.png and report.html from an output folder's tables."""
-    from channelsim.outputs.files import RESOLVED_SCENARIO, SUMMARY_CSV
+    """Build (or rebuild) plots/*.png and report.html from an output folder's tables.
 
-    for needed in (RESOLVED_SCENARIO, SUMMARY_CSV):
-        if not (folder / needed).is_file():
-            raise UsageError(
-                Problem(str(folder), "", f"is not a channelsim output folder (no {needed})")
-            )
+    The folder is one that run or compare wrote; a table that was truncated or damaged is
+    named, and nothing is drawn.
+    """
+    from channelsim.outputs.files import write_manifest
+    from channelsim.outputs.reading import check_report_folder
+
+    kind = check_report_folder(folder)
     from channelsim.outputs.report import build_report
 
-    print(build_report(folder))
+    path = build_report(folder)
+    write_manifest(folder, kind)  # it now lists the plots and the report too
+    print(path)
 
 
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
@@ -196,7 +210,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     stderr.
     """
     scn = load(scenario, set_)
-    from channelsim.experiments.replications import check_strategy
+    from channelsim.scenario import check_strategy
 
     default = scn.scenario.strategy
     try:

@@ -3,6 +3,13 @@
 One interface, ``map_unordered(fn, tasks) -> iterator of (task index, result)``, so callers sort
 by task and get the same bytes whatever the executor or worker count. A Dask executor for
 clusters plugs in here too (the ``[distributed]`` extra).
+
+**Interrupts.** Worker processes ignore SIGINT: a Ctrl-C (which a terminal sends to the whole
+process group) is handled by the main process alone, the same way whether it reached the
+workers too or only the main process (``kill -INT``). When the main process stops iterating
+for any reason (an interrupt, an error), the pool's workers are terminated at once instead of
+being left to finish their running tasks, which could take minutes: the command ends within
+seconds and leaves no process behind. A normal end still shuts the pool down cleanly.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -40,6 +48,45 @@ class SerialExecutor:
             yield i, fn(task)
 
 
+def ignore_interrupts() -> None:
+    """Worker start-up: leave SIGINT to the main process, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def new_pool(jobs: int) -> ProcessPoolExecutor:
+    """A process pool whose workers ignore SIGINT (see the module notes)."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=ignore_interrupts)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes now, running tasks included (an interrupt, an error).
+
+    Waiting tasks are cancelled; running ones are terminated (SIGTERM, then SIGKILL after two
+    seconds), so nothing outlives the command.
+    """
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if callable(terminate):
+        terminate()
+        return
+    # before 3.14 the pool has no public handle on its processes
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=2)
+    # The pool's manager thread notices the dead workers and closes its wake-up pipe; wait for
+    # it, or the interpreter's exit may write to that pipe as it closes (EBADF, a traceback).
+    if manager is not None:
+        manager.join(timeout=5)
+
+
 class ProcessExecutor:
     """Runs tasks in ``jobs`` worker processes, at most ``2 x jobs`` submitted at a time."""
 
@@ -53,8 +100,13 @@ class ProcessExecutor:
         if self.jobs == 1 or len(tasks) <= 1:
             yield from SerialExecutor().map_unordered(fn, tasks)
             return
-        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+        pool = new_pool(self.jobs)
+        try:
             yield from _map_on_pool(pool, 2 * self.jobs, fn, tasks)
+        except BaseException:  # an interrupt, an error, or the caller stopped iterating
+            stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _map_on_pool(
@@ -101,20 +153,28 @@ class PooledProcessExecutor(ProcessExecutor):
     ) -> Iterator[tuple[int, Any]]:
         """Yield ``(index, fn(task))`` as workers finish, at most ``2 x jobs`` in flight."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        yield from _map_on_pool(self._pool, 2 * self.jobs, fn, tasks)
+            self._pool = new_pool(self.jobs)
+        try:
+            yield from _map_on_pool(self._pool, 2 * self.jobs, fn, tasks)
+        except BaseException:
+            self.close(now=True)
+            raise
 
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, *, now: bool = False) -> None:
+        """Stop the worker processes: after their tasks, or at once (``now``)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if now:
+            stop_workers(pool)
+        else:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> PooledProcessExecutor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(now=exc_type is not None)
 
 
 def make_executor(jobs: int | None) -> Executor:
@@ -126,6 +186,47 @@ def make_executor(jobs: int | None) -> Executor:
 
 DASK_EXTRA_HINT = 'pip install "channelsim[distributed]"'
 """What to install for ``--dask`` (the ``[distributed]`` extra: dask.distributed)."""
+
+
+_HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def check_dask_address(address: str) -> None:
+    """Refuse a ``--dask`` value that cannot name a scheduler, before any connection attempt.
+
+    A malformed address would otherwise cost a connection timeout (and dask's clean-up of a
+    half-made client another 20 s) before failing. Checked with dask.distributed's own parser;
+    without dask installed there is nothing to check (:class:`DaskExecutor` then names the
+    extra to install).
+
+    Args:
+        address: ``"local"`` or a scheduler address such as ``tcp://10.0.0.5:8786``.
+
+    Raises:
+        UsageError: the address has an unknown scheme, no port, or a port out of range.
+    """
+    if address == "local":
+        return
+    try:
+        from distributed.comm import registry
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        return
+    expected = "expected 'local' or a scheduler address such as tcp://10.0.0.5:8786"
+    try:
+        scheme, location = parse_address(address, strict=False)
+        if scheme not in registry.backends:
+            known = ", ".join(sorted(registry.backends))
+            raise ValueError(f"unknown scheme {scheme!r} (known: {known})")
+        if scheme in _HOST_PORT_SCHEMES:
+            host, port = parse_host_port(location)
+            if not host or not 0 < int(port) < 65536:
+                raise ValueError("a host and a port between 1 and 65535 are needed")
+    except (ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+        raise UsageError(
+            Problem("--dask", "", f"{address!r} is not a scheduler address ({reason}); {expected}")
+        ) from None
 
 
 def _worker_version() -> str:
@@ -169,6 +270,7 @@ class DaskExecutor:
             ) from None
         import logging
 
+        check_dask_address(address)
         self.address = address
         self._cluster: Any = None
         if address == "local":

@@ -17,7 +17,6 @@ import pandas as pd
 
 from channelsim import __version__
 from channelsim.analysis.intervals import summarize_columns
-from channelsim.errors import Problem, ScenarioError
 from channelsim.experiments.executors import Executor, make_executor
 from channelsim.experiments.results import RunResult
 from channelsim.metrics.catalogue import COMPARISON_METRICS, MONTHLY_METRICS, SUMMARY_METRICS
@@ -30,7 +29,7 @@ from channelsim.metrics.compute import (
 from channelsim.model.trace import TRACE_COLUMNS, Tracer
 from channelsim.model.world import World
 from channelsim.outputs.files import SUMMARY_COLUMNS
-from channelsim.scenario import Scenario
+from channelsim.scenario import Scenario, check_strategy
 
 Progress = Callable[[int, int], None]
 
@@ -77,21 +76,6 @@ def run_task(task: Task) -> TaskResult:
         summary=summary_metrics(raw.arrays, programs, accounting, elasticity=task.elasticity),
         trace=raw.trace,
     )
-
-
-def check_strategy(scenario: Scenario, mode: str, name: str) -> None:
-    """Refuse strategies that cannot sell at all (e.g. indirect without partner programs)."""
-    if mode == "indirect" and not scenario.partners:
-        raise ScenarioError(
-            [
-                Problem(
-                    None,
-                    "strategies",
-                    f"strategy {name!r} sells through partners only, "
-                    "but the scenario has no [[partners]] program",
-                )
-            ]
-        )
 
 
 def run_tasks(

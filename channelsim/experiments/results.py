@@ -52,9 +52,18 @@ class RunResult:
             "trace": self.trace,
         }
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write the output folder (see :func:`channelsim.outputs.run_folder.write_run`)."""
+    def save(self, out_dir: str | Path, *, report: bool = True) -> Path:
+        """Write the output folder (see :func:`channelsim.outputs.run_folder.write_run`).
+
+        Args:
+            out_dir: the folder.
+            report: also draw ``plots/*.png`` and write ``report.html`` (``channelsim report``
+                builds them later from the tables).
+
+        Returns:
+            The folder's path.
+        """
         # imported here so that simulating never loads matplotlib (workers, notebooks)
         from channelsim.outputs.run_folder import write_run
 
-        return write_run(Path(out_dir), **self.tables())
+        return write_run(Path(out_dir), **self.tables(), report=report)

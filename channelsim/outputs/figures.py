@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,11 @@ _PENDING: list[tuple[Callable[[], Figure], Path]] = []
 """Figures a forked worker draws (inherited from the parent, so nothing is pickled)."""
 
 
+def _quiet_worker() -> None:
+    """A drawing worker leaves Ctrl-C to the main process, which ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _draw_pending(i: int) -> Path:
     build, path = _PENDING[i]
     return save_figure(build(), path)
@@ -125,7 +131,7 @@ def save_plots(folder: Path, jobs: int | None = None) -> list[Path]:
         return [save_figure(build(), path) for build, path in todo]
     _PENDING[:] = todo
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, _quiet_worker) as pool:
             # the slowest figures first, so that no worker is left with a long one at the end
             order = sorted(range(len(todo)), key=lambda i: todo[i][1].stem != "capacity")
             done = dict(zip(order, pool.map(_draw_pending, order, chunksize=1), strict=True))

@@ -8,35 +8,34 @@ file (the sweep store, which must survive a crash).
 **Folder replacement.** :func:`replace_folder` writes a whole output folder into a hidden
 sibling, then swaps it in with renames (:func:`swap_in`), so an interrupted write leaves the
 previous complete folder (or the new complete one), never a half-written one.
-:func:`check_out_dir` refuses a target that is not empty and not a previous output folder.
 
-**Tables as text.** :func:`frame_csv` and :func:`rows_csv` write CSV in the one format of every
-output (10 significant digits, NaN as an empty cell, no ``-0``), so the same run gives the same
-bytes on any machine.
+**Marked folders.** Every output folder gets a ``manifest.json`` naming its kind (run, compare,
+sweep, breakeven, sensitivity) and the files channelsim wrote. :func:`check_out_dir` lets a
+folder be replaced only when it is absent, empty, or exactly such a folder of the same kind, so
+a mistyped ``--out`` never deletes a user's files or another command's results. The hidden
+temporaries a killed writer leaves behind are deleted by the next write to the same target.
+
+CSV and JSON in the one format of every output are in :mod:`.text`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import ctypes
 import errno
-import io
-import math
+import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from channelsim import __version__
 from channelsim.errors import Problem, UsageError
-from channelsim.scenario import toml_value
 
 __all__ = [
     "BACKTEST_CSV",
@@ -48,9 +47,10 @@ __all__ = [
     "EVALUATIONS_CSV",
     "EVALUATIONS_JOURNAL",
     "FIT_JSON",
-    "FLOAT_FORMAT",
+    "FOLDER_KINDS",
     "INITIAL_STATE_JSON",
     "JOURNAL",
+    "LOCK",
     "MANIFEST_JSON",
     "MONTHLY_CSV",
     "OPTIMUM_JSON",
@@ -71,17 +71,16 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "check_out_dir",
-    "csv_cell",
-    "frame_csv",
+    "check_out_name",
+    "clean_stale_files",
+    "clean_stale_siblings",
     "fsync_dir",
-    "json_number",
-    "json_value",
     "make_sibling",
+    "read_manifest",
     "replace_folder",
-    "rows_csv",
     "safe_name",
     "swap_in",
-    "table_csv",
+    "write_manifest",
 ]
 
 RESOLVED_SCENARIO = "scenario.resolved.toml"
@@ -127,9 +126,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 """Columns of ``summary.csv``: the interval of each metric is the one its catalogue entry calls
 for (:mod:`channelsim.analysis.intervals`); ``median`` counts "never" as later than the horizon
 for censored times."""
-
-FLOAT_FORMAT = "%.10g"
-"""How floats are written in CSV files (10 significant digits, the same on every machine)."""
 
 
 # --- atomic writes ----------------------------------------------------------------------------
@@ -199,27 +195,290 @@ def fsync_dir(folder: Path) -> None:
 
 # --- folders ----------------------------------------------------------------------------------
 
+FOLDER_KINDS = (
+    "run",
+    "compare",
+    "sweep",
+    "breakeven",
+    "sensitivity",
+    "calibration",
+    "optimize",
+    "voi",
+)
+"""The kinds of output folder, one per writing verb, named in each folder's ``manifest.json``."""
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse an output path that :func:`replace_folder` must not replace.
+LOCK = ".lock"
+"""The lock file of a live sweep folder (not one of its results)."""
+
+_SHOWN = 5  # foreign files named in a refusal
+_NAME_MAX = 255  # where the file system does not say
+_LONG_NAME = 150  # bytes of a name beyond which its hidden siblings use a shortened stem
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name (bytes) the file system holding ``path`` (or its parent) takes."""
+    for folder in path.parents:
+        if os.path.isdir(folder):  # (os.path: False, not an error, for a name too long)
+            try:
+                return int(os.pathconf(folder, "PC_NAME_MAX"))
+            except (OSError, ValueError, AttributeError):
+                return _NAME_MAX
+    return _NAME_MAX
+
+
+def check_out_name(out_dir: Path) -> None:
+    """Refuse an output path the file system cannot hold, before any work starts.
 
     Args:
         out_dir: the intended output folder.
 
     Raises:
-        UsageError: the path is a file, or a non-empty folder without ``scenario.resolved.toml``.
+        UsageError: a part of the path is longer than the file system allows.
     """
+    target = Path(os.path.abspath(out_dir))
+    limit = _name_max(target)
+    for part in target.parts[1:]:
+        size = len(os.fsencode(part))
+        if size > limit:
+            shown = part if len(part) <= 40 else part[:20] + "..." + part[-10:]
+            raise UsageError(
+                Problem(
+                    str(out_dir),
+                    "",
+                    f"the name {shown!r} is too long for the file system ({size} bytes, at most "
+                    f"{limit}): choose a shorter output folder",
+                )
+            )
+
+
+def _sibling_stem(name: str) -> str:
+    """The part of a target's name its hidden siblings carry (shortened for long names)."""
+    raw = os.fsencode(name)
+    if len(raw) <= _LONG_NAME:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:10]
+    return os.fsdecode(raw[:_LONG_NAME]).rstrip("\udcff") + "~" + digest
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a temporary it owns is in use)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive, not ours to judge
+        return True
+    return True
+
+
+def clean_stale_siblings(target: Path) -> list[Path]:
+    """Delete the hidden siblings a killed writer left next to ``target``.
+
+    A writer that was killed leaves ``.NAME.tmp-PID-*`` (a half-written folder) and, in rare
+    windows of the swap, ``.NAME.new-PID-*`` or ``.NAME.old-PID-*`` (complete folders). Those of
+    a process that no longer exists are deleted; a ``new`` or ``old`` folder only while
+    ``target`` itself exists, since otherwise it may be the only complete copy.
+
+    Returns:
+        The paths deleted.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(_sibling_stem(target.name))}\.(tmp|new|old)-(\d+)-[0-9a-f]{{8}}"
+    )
+    removed: list[Path] = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is None or _pid_alive(int(found.group(2))):
+            continue
+        if found.group(1) != "tmp" and not target.is_dir():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+_TEMPORARY_FILE = re.compile(r"\..+\.tmp-(\d+)")
+
+
+def clean_stale_files(folder: Path) -> list[Path]:
+    """Delete the ``.NAME.tmp-PID`` files of :func:`atomic_path` that a dead process left.
+
+    A process killed mid-write, or one whose write failed on a full disk and was then killed,
+    leaves them in ``folder``.
+
+    Returns:
+        The paths deleted.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMPORARY_FILE.fullmatch(entry.name)
+        if found is None or not entry.is_file() or _pid_alive(int(found.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every file below ``folder`` as a relative POSIX path, and ``DIR/`` for an empty folder."""
+    out: list[str] = []
+    for root, dirs, names in os.walk(folder):
+        here = Path(root).relative_to(folder)
+        for name in names:
+            out.append((here / name).as_posix())
+        for name in dirs:
+            path = Path(root) / name
+            if path.is_symlink() or not any(path.iterdir()):
+                out.append((here / name).as_posix() + "/")
+    return sorted(out)
+
+
+def _own(name: str) -> bool:
+    """What channelsim keeps in a folder besides its results: the lock, atomic temporaries."""
+    return name == LOCK or _TEMPORARY_FILE.fullmatch(Path(name).name) is not None
+
+
+def write_manifest(
+    folder: Path,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+    files: Sequence[str] | None = None,
+    *,
+    durable: bool = False,
+) -> dict[str, Any]:
+    """Write ``manifest.json``: the kind of folder and the files channelsim wrote in it.
+
+    Args:
+        folder: the folder.
+        kind: one of :data:`FOLDER_KINDS`.
+        extra: more fields, first in the file (a sweep's spec and status).
+        files: the files to list (default: every file in the folder, but the lock and
+            temporaries).
+        durable: fsync it (a live sweep).
+
+    Returns:
+        The manifest written.
+    """
+    if kind not in FOLDER_KINDS:
+        raise ValueError(f"unknown folder kind {kind!r}")
+    if files is None:
+        files = [p for p in _listing(folder) if p != MANIFEST_JSON and not _own(p)]
+    doc = {**(extra or {}), "kind": kind}
+    doc.setdefault("channelsim_version", __version__)
+    doc["files"] = sorted(files)
+    atomic_write(folder / MANIFEST_JSON, json.dumps(doc, indent=2) + "\n", durable=durable)
+    return doc
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """A folder's manifest (None when it has none).
+
+    Raises:
+        UsageError: ``manifest.json`` exists but is not a channelsim manifest (unreadable,
+            edited, truncated): the file and the problem are named.
+    """
+    path = Path(folder) / MANIFEST_JSON
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(
+            Problem(str(path), "", f"unreadable ({_reason(exc)}): not a channelsim manifest")
+        ) from None
+    if not isinstance(doc, dict):
+        raise UsageError(Problem(str(path), "", "not a channelsim manifest (not a JSON object)"))
+    if "kind" not in doc and str(doc.get("format", "")).startswith("channelsim-sweep/"):
+        doc["kind"] = "sweep"  # a sweep folder of the first version
+    files = doc.get("files", [])
+    if doc.get("kind") not in FOLDER_KINDS or not (
+        isinstance(files, list) and all(isinstance(f, str) for f in files)
+    ):
+        raise UsageError(
+            Problem(
+                str(path),
+                "",
+                "not a channelsim manifest (it needs a kind, one of "
+                f"{', '.join(FOLDER_KINDS)}, and the list of files)",
+            )
+        )
+    return doc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def check_out_dir(out_dir: Path, kind: str) -> None:
+    """Refuse an output path that :func:`replace_folder` must not replace.
+
+    A folder is replaced only when it is absent, empty, or unambiguously a channelsim output
+    folder of the same kind: its ``manifest.json`` names ``kind`` and lists every file in it.
+
+    Args:
+        out_dir: the intended output folder.
+        kind: the kind of folder about to be written (:data:`FOLDER_KINDS`).
+
+    Raises:
+        UsageError: the path is too long, is a file, or a folder that is not empty and is not
+            a channelsim output folder of this kind, or holds files channelsim did not write.
+    """
+    check_out_name(out_dir)
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
         raise UsageError(Problem(str(out_dir), "", "exists and is not a folder"))
-    if any(out_dir.iterdir()) and not (out_dir / RESOLVED_SCENARIO).is_file():
+    present = [p for p in _listing(out_dir) if not _own(p)]
+    if not present:
+        return
+    doc = read_manifest(out_dir)
+    if doc is None:
         raise UsageError(
             Problem(
                 str(out_dir),
                 "",
-                f"is not empty and is not a channelsim output folder (no {RESOLVED_SCENARIO}); "
+                f"is not empty and is not a channelsim output folder (no {MANIFEST_JSON}); "
                 "refusing to replace it: choose another output folder",
+            )
+        )
+    if doc["kind"] != kind:
+        raise UsageError(
+            Problem(
+                str(out_dir),
+                "",
+                f"holds the output of channelsim {doc['kind']} ({MANIFEST_JSON}: kind "
+                f"{doc['kind']!r}); refusing to replace it with a {kind} folder: choose another "
+                "output folder",
+            )
+        )
+    listed = set(doc["files"]) | {MANIFEST_JSON}
+    parents = {parent.as_posix() + "/" for f in listed for parent in Path(f).parents}
+    foreign = [p for p in present if p not in listed and p not in parents]
+    if foreign:
+        more = f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else ""
+        raise UsageError(
+            Problem(
+                str(out_dir),
+                "",
+                f"holds files channelsim did not write ({', '.join(foreign[:_SHOWN])}{more}); "
+                "refusing to replace it: move them or choose another output folder",
             )
         )
 
@@ -227,7 +486,8 @@ def check_out_dir(out_dir: Path) -> None:
 def make_sibling(target: Path, kind: str, *, create: bool) -> Path:
     """A hidden, unique path next to ``target`` (created as a folder when ``create``)."""
     parent = target.parent
-    sibling = parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+    stem = _sibling_stem(target.name)
+    sibling = parent / f".{stem}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
     if create:
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -241,12 +501,23 @@ def make_sibling(target: Path, kind: str, *, create: bool) -> Path:
 
 
 @contextlib.contextmanager
-def replace_folder(out_dir: str | Path, *, check: bool = True) -> Iterator[Path]:
+def replace_folder(
+    out_dir: str | Path,
+    kind: str,
+    *,
+    check: bool = True,
+    manifest: dict[str, Any] | None = None,
+) -> Iterator[Path]:
     """Write a whole folder aside, then swap it in for ``out_dir`` in one step.
 
+    The hidden siblings a killed writer left next to ``out_dir`` are deleted first; the new
+    folder gets its ``manifest.json`` (the kind and every file written) just before the swap.
+
     Args:
-        out_dir: the folder to (re)write: absent, empty or a previous output folder.
+        out_dir: the folder to (re)write: absent, empty or a previous output folder of ``kind``.
+        kind: the kind of folder (:data:`FOLDER_KINDS`).
         check: refuse any other folder first (:func:`check_out_dir`).
+        manifest: more fields for the manifest.
 
     Yields:
         The hidden folder to write into; it replaces ``out_dir`` when the block succeeds and
@@ -254,10 +525,12 @@ def replace_folder(out_dir: str | Path, *, check: bool = True) -> Iterator[Path]
     """
     target = Path(os.path.realpath(out_dir))
     if check:
-        check_out_dir(target)
+        check_out_dir(target, kind)
+    clean_stale_siblings(target)
     tmp = make_sibling(target, "tmp", create=True)
     try:
         yield tmp
+        write_manifest(tmp, kind, manifest)
         swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -324,70 +597,3 @@ def swap_in(new: Path, target: Path) -> None:
 def safe_name(text: str) -> str:
     """A file-name-safe version of a strategy or metric name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
-
-
-# --- tables and values as text ----------------------------------------------------------------
-
-
-def frame_csv(frame: pd.DataFrame) -> str:
-    """A table as CSV text: floats with :data:`FLOAT_FORMAT`, NaN empty, ``-0`` as ``0``."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column] + 0.0  # turns -0.0 into 0.0: "-0" in a CSV looks wrong
-    return frame.to_csv(index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
-
-
-def csv_cell(value: Any) -> str:
-    """One CSV cell in the output format (floats fixed, NaN empty, tables as TOML values)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if math.isnan(value):
-            return ""
-        return FLOAT_FORMAT % (value + 0.0)
-    if isinstance(value, str):
-        return value
-    return toml_value(value)
-
-
-def rows_csv(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows (the first one the header) as CSV text, each cell by :func:`csv_cell`."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-    return buf.getvalue()
-
-
-def table_csv(frame: pd.DataFrame) -> str:
-    """A table as CSV text through :func:`csv_cell` (tables and lists in cells as TOML)."""
-    return rows_csv([list(frame.columns), *frame.itertuples(index=False, name=None)])
-
-
-def json_number(value: Any) -> float | None:
-    """A number for JSON: non-finite values are ``null``, ``-0.0`` is ``0.0``."""
-    if value is None:
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    return number + 0.0
-
-
-def json_value(value: Any) -> Any:
-    """Numpy scalars and containers -> plain JSON values (non-finite floats -> None)."""
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float):
-        return json_number(value)
-    return value

@@ -24,7 +24,7 @@ from channelsim.analysis.sweep_tables import paired_point_differences
 from channelsim.metrics.catalogue import CATALOGUE
 from channelsim.metrics.formatting import axis_money
 from channelsim.outputs.files import safe_name
-from channelsim.outputs.plots import WIDE, strategy_colors
+from channelsim.outputs.plots import WIDE, plain, strategy_colors
 
 MONEY_METRICS = frozenset(m.name for m in CATALOGUE if m.currency)
 """Metrics in currency: their axes and labels read 12.5k, 3.2M."""
@@ -69,7 +69,7 @@ def _axis_positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
         return numeric, None
     labels = list(dict.fromkeys(str(v) for v in values))
     index = {label: i for i, label in enumerate(labels)}
-    return np.array([index[str(v)] for v in values], dtype=float), labels
+    return np.array([index[str(v)] for v in values], dtype=float), [plain(x) for x in labels]
 
 
 # --- sweeps ---------------------------------------------------------------------------------
@@ -110,16 +110,18 @@ def plot_sweep_line(
         low = sel["ci_low"].to_numpy(dtype=float)[order]
         high = sel["ci_high"].to_numpy(dtype=float)[order]
         color = colors[strategy]
-        ax.plot(x, mean, color=color, linewidth=2, marker="o", markersize=3.5, label=strategy)
+        ax.plot(
+            x, mean, color=color, linewidth=2, marker="o", markersize=3.5, label=plain(strategy)
+        )
         if np.isfinite(low).any():
             ax.fill_between(x, low, high, color=color, alpha=_BAND_ALPHA, linewidth=0)
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels)
-    ax.set_xlabel(key)
+    ax.set_xlabel(plain(key))
     ax.set_ylabel(f"{metric} (total)")
     _value_axis(ax, metric)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"{metric} against {key}", loc="left")
+    ax.set_title(plain(f"{metric} against {key}"), loc="left")
     legend = ax.legend(frameon=False, title="mean, 95% CI band", title_fontsize=8)
     legend.get_title().set_color("0.35")
     return fig
@@ -206,7 +208,7 @@ def plot_sweep_heatmap(
                     ax.text(
                         xv,
                         yv,
-                        text,
+                        plain(text),
                         ha="center",
                         va="center",
                         fontsize=7,
@@ -215,7 +217,7 @@ def plot_sweep_heatmap(
     else:
         mesh = ax.scatter(xs, ys, c=z_all, cmap=cmap, norm=norm, s=36, edgecolors="0.3")
     bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label(label)
+    bar.set_label(plain(label))
     if metric in MONEY_METRICS:
         bar.formatter = FuncFormatter(axis_money)
         bar.update_ticks()
@@ -227,8 +229,8 @@ def plot_sweep_heatmap(
         ax.set_yticks(range(len(y_labels)), y_labels)
     elif len(np.unique(ys)) <= 12:
         ax.set_yticks(np.unique(ys), [f"{v:.4g}" for v in np.unique(ys)])
-    ax.set_xlabel(x_key)
-    ax.set_ylabel(y_key)
+    ax.set_xlabel(plain(x_key))
+    ax.set_ylabel(plain(y_key))
     return fig
 
 
@@ -257,10 +259,12 @@ def plot_main_effects(
         for strategy in strategies:
             sel = rows[rows["strategy"] == strategy]
             x, labels = _axis_positions(sel[key])
-            ax.scatter(x, sel["mean"], s=12, color=colors[strategy], alpha=0.8, label=strategy)
+            ax.scatter(
+                x, sel["mean"], s=12, color=colors[strategy], alpha=0.8, label=plain(strategy)
+            )
         if labels is not None:
             ax.set_xticks(range(len(labels)), labels)
-        ax.set_xlabel(key)
+        ax.set_xlabel(plain(key))
         _value_axis(ax, metric)
         ax.grid(True, alpha=0.3)
     for spare in axes[len(keys) :]:
@@ -322,7 +326,7 @@ def sweep_figures(
                 metric=metric,
                 ax=ax,
             )
-            ax.set_title(strategy, loc="left")
+            ax.set_title(plain(strategy), loc="left")
         out.append((stem, fig))
         if len(strategies) == 2:
             a, b = strategies
@@ -337,8 +341,10 @@ def sweep_figures(
                     diverging=True,
                 )
                 fig.axes[0].set_title(
-                    f"{a} - {b}: blue where {a} is higher; line: zero (break-even); "
-                    "≈: 95% CI includes 0",
+                    plain(
+                        f"{a} - {b}: blue where {a} is higher; line: zero (break-even); "
+                        "≈: 95% CI includes 0"
+                    ),
                     loc="left",
                     fontsize=9,
                 )
@@ -417,9 +423,9 @@ def plot_breakeven(
         title = f"{a} - {b}, {metric}: break-even at {param} = {value:.4g}"
     else:
         title = f"{a} - {b}, {metric}: no break-even in this range"
-    ax.set_title(title, loc="left", fontsize=10)
-    ax.set_xlabel(param)
-    ax.set_ylabel(f"{metric}: {a} - {b}")
+    ax.set_title(plain(title), loc="left", fontsize=10)
+    ax.set_xlabel(plain(param))
+    ax.set_ylabel(plain(f"{metric}: {a} - {b}"))
     _value_axis(ax, metric)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
@@ -468,15 +474,17 @@ def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
             capsize=2,
         )
     labels = [
-        f"{r.param}\n{_short(r.low)} → {_short(r.high)} (base {_short(r.base_value)})"
+        plain(f"{r.param}\n{_short(r.low)} → {_short(r.high)} (base {_short(r.base_value)})")
         for r in rows.itertuples(index=False)
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
-    ax.set_xlabel(f"{metric} (total, mean over replications; base {_fmt(metric, base)})")
+    ax.set_xlabel(plain(f"{metric} (total, mean over replications; base {_fmt(metric, base)})"))
     _value_axis(ax, metric, "x")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(f"What moves {metric} most ({strategy}): one parameter at a time", loc="left")
+    ax.set_title(
+        plain(f"What moves {metric} most ({strategy}): one parameter at a time"), loc="left"
+    )
     legend = ax.legend(
         frameon=False, fontsize=8, title="error bars: 95% CI of the paired change", loc="best"
     )
@@ -523,12 +531,14 @@ def plot_sobol(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
         )
         ax.barh(y + offset, vals, height=h, color=color, label=label)
         ax.errorbar(vals, y + offset, xerr=err, fmt="none", ecolor="0.2", elinewidth=1, capsize=2)
-    ax.set_yticks(y, list(rows["param"]), fontsize=8)
+    ax.set_yticks(y, [plain(p) for p in rows["param"]], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("Sobol' index: share of the variance of the metric")
     ax.set_xlim(min(-0.05, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(f"Which assumptions drive {metric} ({strategy}): Sobol' indices", loc="left")
+    ax.set_title(
+        plain(f"Which assumptions drive {metric} ({strategy}): Sobol' indices"), loc="left"
+    )
     legend = ax.legend(frameon=False, fontsize=8, title="error bars: 95% CI", loc="lower right")
     legend.get_title().set_fontsize(8)
     legend.get_title().set_color("0.35")

@@ -82,6 +82,17 @@ def strategy_colors(strategies: Sequence[str]) -> dict[str, str]:
     return colors
 
 
+def plain(text: object) -> str:
+    r"""Text for a matplotlib label, shown as typed: never parsed as math text.
+
+    Matplotlib reads text between two ``$`` as math, so a name like ``$\bad{$`` fails to draw
+    and ``$x$`` is typeset; an escaped ``\$`` is drawn as ``$``. Every label that carries
+    user text (strategy, channel and program names, parameter keys and values) goes through
+    this.
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _strategies(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["strategy"].astype(str)))
 
@@ -136,7 +147,7 @@ def _mean_band(
 ) -> None:
     """Mean line with a 95% confidence band across replications (rows of ``values``)."""
     mean, _std, low, high, _n = confidence_intervals(values)
-    ax.plot(x, mean, color=color, label=label, linewidth=2, **line)
+    ax.plot(x, mean, color=color, label=plain(label), linewidth=2, **line)
     if np.isfinite(low).any():
         ax.fill_between(x, low, high, color=color, alpha=_BAND_ALPHA, linewidth=0)
 
@@ -190,7 +201,7 @@ def plot_sales(
             target, color="0.3", linestyle="--", linewidth=1.2, label=f"target: {target:g} a month"
         )
     where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(f"Monthly sales by strategy ({where})")
+    ax.set_title(plain(f"Monthly sales by strategy ({where})"))
     ax.set_ylabel("sales a month")
     ax.set_ylim(bottom=0)
     _month_axis(ax)
@@ -234,7 +245,7 @@ def plot_capacity(monthly: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = N
         twin.plot(x, mean, color="0.45", linestyle=":", linewidth=1.8, label="company leads")
         demand_max = max(demand_max, float(np.nanmax(mean)) if np.isfinite(mean).any() else 0.0)
         twins.append(twin)
-        panel.set_title(strategy, color=color, fontweight="bold")
+        panel.set_title(plain(strategy), color=color, fontweight="bold")
         panel.set_ylabel("reps / partners")
         twin.set_ylabel("company leads a month", color="0.35")
         twin.tick_params(axis="y", colors="0.35")
@@ -276,7 +287,7 @@ def plot_cumulative_contribution(
         _mean_band(ax, x, np.cumsum(values, axis=1), colors[strategy], strategy)
     ax.axhline(0, color="0.2", linewidth=1)
     where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(f"Cumulative contribution by strategy ({where})")
+    ax.set_title(plain(f"Cumulative contribution by strategy ({where})"))
     ax.set_ylabel("cumulative contribution (currency)")
     _money_axis(ax)
     _month_axis(ax)
@@ -382,7 +393,7 @@ def plot_cost_per_sale(
             line = np.where(total_sales > 0, np.nansum(cost, axis=0) / total_sales, np.nan)
             per_rep = np.where(sales > 0, cost / np.where(sales > 0, sales, 1.0), np.nan)
         _mean, _std, low, high, _n = confidence_intervals(per_rep)
-        ax.plot(x, line, color=color, linewidth=2, label=strategy)
+        ax.plot(x, line, color=color, linewidth=2, label=plain(strategy))
         ax.fill_between(x, low, high, color=color, alpha=_BAND_ALPHA, linewidth=0)
         later = line[len(line) // 4 :]
         if np.isfinite(later).any():
@@ -394,7 +405,7 @@ def plot_cost_per_sale(
     else:
         ax.set_ylim(bottom=0)
     where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(f"Cost of sales per sale by strategy ({where})")
+    ax.set_title(plain(f"Cost of sales per sale by strategy ({where})"))
     ax.set_ylabel("cost per sale (currency)")
     _money_axis(ax)
     _month_axis(ax)
@@ -438,14 +449,14 @@ def plot_cost_vs_sales(
         ax.scatter(mine["sales"], mine["cost_of_sales"], s=9, color=color, alpha=0.22, linewidths=0)
         fit = fit_rows.get(strategy)
         if fit is None or not math.isfinite(float(fit.variable_per_sale)):
-            ax.plot([], [], color=color, label=f"{strategy}: no fit")
+            ax.plot([], [], color=color, label=plain(f"{strategy}: no fit"))
             continue
         fixed, variable = float(fit.fixed_per_month), float(fit.variable_per_sale)
         label = f"{strategy}: fixed {fixed:,.0f}/month + {variable:,.0f} per sale"
         r2 = float(getattr(fit, "r2", math.nan))
         if math.isfinite(r2):
             label += f" (R² {r2:.2f})"
-        ax.plot(xs, fixed + variable * xs, color=color, linewidth=2, label=label)
+        ax.plot(xs, fixed + variable * xs, color=color, linewidth=2, label=plain(label))
     ax.set_title("Cost of sales against sales, one dot per replication-month")
     ax.set_xlabel("sales a month")
     ax.set_ylabel("cost of sales a month (currency)")
@@ -497,11 +508,11 @@ def plot_margin_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Figur
                 hatch=hatch,
                 edgecolor=colors[strategy],
                 linewidth=0.8,
-                label=strategy if i == 0 else None,
+                label=plain(strategy) if i == 0 else None,
             )
             if step in _TOTAL_STEPS:
                 ax.annotate(
-                    axis_money(value),
+                    plain(axis_money(value)),
                     (i + offset, value),
                     xytext=(0, 2 if value >= 0 else -2),
                     textcoords="offset points",

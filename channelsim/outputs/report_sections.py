@@ -225,7 +225,7 @@ def channel_table(
                 continue
             name = "all channels" if channel == "total" else channel
             if channel in programs:
-                name = f"{channel} <span class='sub'>(partner program)</span>"
+                name = f"{html.escape(channel)} <span class='sub'>(partner program)</span>"
             else:
                 name = html.escape(name)
             cells = []

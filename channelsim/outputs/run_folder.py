@@ -10,6 +10,7 @@
     differences.csv          (comparisons) paired differences A - B
     plots/*.png, report.html figures and the self-contained report built from the files above
     run.json                 when the folder was written and how long the run took
+    manifest.json            the kind of folder (run or compare) and every file written
     trace.csv                only with ``--trace``: one row per lead (strategy, replication and
                              the columns of channelsim.model.trace.TRACE_COLUMNS)
 
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from channelsim import __version__
-from channelsim.outputs.figures import save_figure
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
@@ -44,12 +44,9 @@ from channelsim.outputs.files import (
     SUMMARY_JSON,
     TRACE_CSV,
     atomic_write,
-    frame_csv,
-    json_number,
-    json_value,
     replace_folder,
 )
-from channelsim.outputs.report import build_report
+from channelsim.outputs.text import frame_csv, json_number, json_value
 from channelsim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -86,15 +83,18 @@ def write_run(
     meta: Mapping[str, Any],
     trace: pd.DataFrame | None = None,
     differences: pd.DataFrame | None = None,
+    report: bool = True,
 ) -> Path:
     """Write the output folder of a run, replacing any previous output folder there.
 
-    The folder gets the tables, then ``plots/*.png`` and ``report.html`` built from them.
+    The folder gets the tables, then (``report``) ``plots/*.png`` and ``report.html`` built
+    from them.
 
     Args:
-        out_dir: the folder to write. If it exists it must be a previous output folder (it holds
-            ``scenario.resolved.toml``) or empty: any other folder is left alone and an error
-            is raised, so a mistyped ``--out`` never deletes unrelated files.
+        out_dir: the folder to write. If it exists it must be empty or a previous output
+            folder of the same kind (``run``, or ``compare`` when ``differences`` are given)
+            holding only the files its ``manifest.json`` lists: any other folder is left alone
+            and an error is raised, so a mistyped ``--out`` never deletes unrelated files.
         scenario: the scenario as run.
         strategies: the strategies simulated, in order.
         summary: one row per (strategy, channel, metric).
@@ -103,6 +103,8 @@ def write_run(
         trace: the per-lead trace, written as ``trace.csv`` when given.
         differences: paired differences between strategies (from ``compare``), written as
             ``differences.csv``.
+        report: draw the plots and write the report (drawing takes longer than a small
+            simulation; ``channelsim report DIR`` does it later from the tables).
 
     Returns:
         The path of the folder written.
@@ -111,7 +113,8 @@ def write_run(
         UsageError: ``out_dir`` is a file, a folder that is not an output folder, or cannot be
             created.
     """
-    with replace_folder(out_dir) as tmp:
+    kind = "compare" if differences is not None else "run"
+    with replace_folder(out_dir, kind) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, resolved_scenario_text(scenario, strategies))
         atomic_write(tmp / SUMMARY_CSV, frame_csv(summary[list(SUMMARY_COLUMNS)]))
         atomic_write(tmp / SUMMARY_JSON, summary_json_text(scenario, strategies, summary, meta))
@@ -121,7 +124,11 @@ def write_run(
             atomic_write(tmp / TRACE_CSV, frame_csv(trace))
         if differences is not None:
             atomic_write(tmp / DIFFERENCES_CSV, frame_csv(differences))
-        build_report(tmp)
+        if report:
+            # imported here: matplotlib loads only when a report is drawn
+            from channelsim.outputs.report import build_report
+
+            build_report(tmp)
     return Path(out_dir)
 
 
@@ -241,19 +248,24 @@ def write_folder(
     scenario: Scenario,
     files: Mapping[str, str],
     figures: Mapping[str, Figure],
+    *,
+    kind: str,
 ) -> Path:
     """Write a planner's output folder atomically: the resolved scenario, text files and plots.
 
     Args:
-        out_dir: the folder (absent, empty or a previous output folder).
+        out_dir: the folder (absent, empty or a previous output folder of this kind).
         scenario: written as ``scenario.resolved.toml``.
         files: file name -> text.
         figures: plot name -> Figure, saved as ``plots/<name>.png``.
+        kind: ``breakeven`` or ``sensitivity``, recorded in ``manifest.json``.
 
     Returns:
         The folder's path.
     """
-    with replace_folder(out_dir) as tmp:
+    from channelsim.outputs.figures import save_figure  # matplotlib, only to draw
+
+    with replace_folder(out_dir, kind) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, scenario.to_toml())
         for name, text in files.items():
             atomic_write(tmp / name, text)

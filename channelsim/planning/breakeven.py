@@ -263,6 +263,7 @@ class BreakevenResult:
             self.scenario,
             {BREAKEVEN_JSON: json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"},
             {"breakeven": self.plot()},
+            kind="breakeven",
         )
 
 

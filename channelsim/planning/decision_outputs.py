@@ -26,15 +26,15 @@ from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.metrics.formatting import format_number, money_words
 from channelsim.outputs.files import (
     EVALUATIONS_CSV,
-    MANIFEST_JSON,
     OPTIMUM_JSON,
     PLOTS_DIR,
     RESOLVED_SCENARIO,
     RUN_JSON,
     atomic_write,
     fsync_dir,
-    table_csv,
+    write_manifest,
 )
+from channelsim.outputs.text import table_csv
 
 if TYPE_CHECKING:
     from channelsim.planning.optimize import OptimizeResult, Spec
@@ -211,7 +211,6 @@ def write_optimum_outputs(folder: Path, result: OptimizeResult, manifest: dict[s
     atomic_write(folder / OPTIMUM_JSON, text, durable=True)
     for stem, fig in result.plots():
         save_figure(fig, folder / PLOTS_DIR / f"{stem}.png")
-    atomic_write(folder / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n", durable=True)
     run = {
         "note": "not reproducible: the only file of the folder that changes between identical runs",
         "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -221,4 +220,5 @@ def write_optimum_outputs(folder: Path, result: OptimizeResult, manifest: dict[s
         "platform": platform.platform(),
     }
     atomic_write(folder / RUN_JSON, json.dumps(run, indent=2) + "\n", durable=True)
+    write_manifest(folder, "optimize", manifest, durable=True)  # last: it lists every file
     fsync_dir(folder)

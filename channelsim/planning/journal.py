@@ -34,6 +34,8 @@ from channelsim.outputs.files import (
     RESOLVED_SCENARIO,
     atomic_write,
     fsync_dir,
+    read_manifest,
+    write_manifest,
 )
 from channelsim.scenario import Scenario
 
@@ -62,8 +64,16 @@ class EvaluationJournal:
         options: spec field -> the option that sets it, for the resume message.
     """
 
-    def __init__(self, folder: Path, fmt: str, what: str, options: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        fmt: str,
+        what: str,
+        options: Mapping[str, str],
+        kind: str = "optimize",
+    ) -> None:
         self.folder = Path(folder)
+        self.kind = kind  # the folder kind of its manifest (channelsim.outputs.files)
         self.fmt, self.what, self.options = fmt, what, dict(options)
         self._journal: Any = None
         self._lock: Any = None
@@ -83,7 +93,17 @@ class EvaluationJournal:
         if folder.exists() and not folder.is_dir():
             raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
         if folder.is_dir() and any(p.name != _LOCK for p in folder.iterdir()):
-            if (folder / MANIFEST_JSON).is_file():
+            found = read_manifest(folder)
+            if found is not None and found["kind"] != self.kind:
+                raise UsageError(
+                    Problem(
+                        str(folder),
+                        "",
+                        f"holds the output of channelsim {found['kind']}, not an {self.what}: "
+                        "choose another --out",
+                    )
+                )
+            if found is not None:
                 raise UsageError(
                     Problem(
                         str(folder),
@@ -171,8 +191,8 @@ class EvaluationJournal:
         """
         folder = self.folder
         if not (folder / MANIFEST_JSON).is_file():
-            text = json.dumps(manifest, indent=2) + "\n"
-            atomic_write(folder / MANIFEST_JSON, text, durable=True)
+            live = [RESOLVED_SCENARIO, EVALUATIONS_JOURNAL]
+            write_manifest(folder, self.kind, manifest, files=live, durable=True)
         atomic_write(folder / RESOLVED_SCENARIO, scenario.to_toml(), durable=True)
         entries = self._entries()
         atomic_write(folder / EVALUATIONS_JOURNAL, _lines(entries), durable=True)

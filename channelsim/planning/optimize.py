@@ -212,15 +212,16 @@ class OptimizeResult:
 
     def save(self, out_dir: str | Path) -> Path:
         """Write the whole folder (see the module docstring), replacing it atomically."""
-        with replace_folder(out_dir) as tmp:
+        manifest = _manifest(self.scenario, self.spec, "complete")
+        with replace_folder(out_dir, "optimize", manifest=manifest) as tmp:
             atomic_write(tmp / EVALUATIONS_JOURNAL, _journal_text(self.log))
-            write_optimum_outputs(tmp, self, _manifest(self.scenario, self.spec, "complete"))
+            write_optimum_outputs(tmp, self, manifest)
         self.folder = Path(out_dir)
         return Path(out_dir)
 
 
 def _json_ready(value: Any) -> Any:
-    from channelsim.outputs.files import json_value
+    from channelsim.outputs.text import json_value
 
     return json.loads(json.dumps(json_value(value), allow_nan=False))
 

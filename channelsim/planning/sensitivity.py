@@ -33,7 +33,8 @@ from channelsim.errors import Problem, UsageError
 from channelsim.experiments.executors import open_executor
 from channelsim.experiments.replications import prepare
 from channelsim.experiments.run_size import Plan
-from channelsim.outputs.files import SENSITIVITY_CSV, table_csv
+from channelsim.outputs.files import SENSITIVITY_CSV
+from channelsim.outputs.text import table_csv
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import ParamSpec, apply_values, check_channel, check_metric
 from channelsim.planning.points import run_points
@@ -145,6 +146,7 @@ class SensitivityResult:
             self.scenario,
             {SENSITIVITY_CSV: table_csv(self.table)},
             {self.method: self.plot()},
+            kind="sensitivity",
         )
 
 

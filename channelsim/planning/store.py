@@ -25,15 +25,19 @@ from channelsim.errors import Problem, UsageError
 from channelsim.metrics.catalogue import SUMMARY_METRICS
 from channelsim.outputs.files import (
     JOURNAL,
+    LOCK,
     MANIFEST_JSON,
     POINTS_CSV,
     RESOLVED_SCENARIO,
     RESULTS_CSV,
     atomic_write,
+    check_out_name,
+    clean_stale_files,
     fsync_dir,
-    rows_csv,
-    table_csv,
+    read_manifest,
+    write_manifest,
 )
+from channelsim.outputs.text import rows_csv, table_csv
 from channelsim.scenario import Scenario
 
 __all__ = ["FORMAT", "RESULT_COLUMNS", "SweepStopped", "SweepStore", "sorted_rows"]
@@ -44,7 +48,9 @@ FORMAT = "channelsim-sweep/1"
 RESULT_COLUMNS: tuple[str, ...] = ("point", "strategy", "replication", "channel", *SUMMARY_METRICS)
 """Columns of ``results.csv``: one row per point, strategy, replication and channel."""
 
-_LOCK = ".lock"
+_LIVE_FILES = (JOURNAL, POINTS_CSV, RESOLVED_SCENARIO, RESULTS_CSV)
+"""What a live sweep folder holds besides its manifest (the manifest of a finished sweep lists
+the summary, errors, plots and run.json too)."""
 
 
 def sorted_rows(rows: list[list[str]], strategies: Sequence[str]) -> list[list[str]]:
@@ -74,11 +80,14 @@ class SweepStopped(RuntimeError):
 class SweepStore:
     """The live sweep folder: manifest, journal and results appended as points finish."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, kind: str = "sweep", what: str = "sweep") -> None:
         self.folder = Path(folder)
+        self.kind, self.what = kind, what  # voi keeps its samples in the same kind of store
         self._results: Any = None
         self._journal: Any = None
         self._lock: Any = None
+        self._created = False  # this sweep made the folder: removed if nothing is written
+        self._opened = False
 
     # -- opening --------------------------------------------------------------------------
 
@@ -88,34 +97,41 @@ class SweepStore:
         Nothing else is written yet, so a failure to reach a cluster leaves no sweep behind.
         """
         folder = self.folder
+        check_out_name(folder)
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
+        manifest_found = read_manifest(folder) if folder.is_dir() else None
+        kind = None if manifest_found is None else str(manifest_found["kind"])
         if resume:
             if not folder.is_dir():
-                raise UsageError(Problem(str(folder), "--resume", "no sweep folder to resume"))
-            if not (folder / MANIFEST_JSON).is_file():
                 raise UsageError(
-                    Problem(str(folder), "--resume", f"not a sweep folder (no {MANIFEST_JSON})")
+                    Problem(str(folder), "--resume", f"no {self.what} folder to resume")
+                )
+            if kind != self.kind:
+                what = f"it holds a {kind} folder" if kind else f"no {MANIFEST_JSON}"
+                raise UsageError(
+                    Problem(str(folder), "--resume", f"not a {self.what} folder ({what})")
                 )
             self._take_lock()
             self._check_same(manifest)
+            clean_stale_files(folder)  # what a killed or disk-starved sweep left
             return
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(Problem(str(folder), "", "exists and is not a folder"))
-        if folder.is_dir() and any(p.name != _LOCK for p in folder.iterdir()):
-            if (folder / MANIFEST_JSON).is_file():
-                raise UsageError(
-                    Problem(
-                        str(folder),
-                        "",
-                        "already holds a sweep: add --resume to complete it, or choose "
-                        "another --out",
-                    )
+        if folder.is_dir() and any(p.name != LOCK for p in folder.iterdir()):
+            if kind == self.kind:
+                message = (
+                    f"already holds a {self.what}: add --resume to complete it, or choose "
+                    "another --out"
                 )
-            raise UsageError(
-                Problem(
-                    str(folder), "", "is not empty and is not a sweep folder: choose another --out"
+            elif kind is not None:
+                message = (
+                    f"holds the output of channelsim {kind} ({MANIFEST_JSON}: kind {kind!r}), "
+                    f"not a {self.what}: choose another --out"
                 )
-            )
+            else:
+                message = f"is not empty and is not a {self.what} folder: choose another --out"
+            raise UsageError(Problem(str(folder), "", message))
         try:
+            self._created = not folder.exists()
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(
@@ -133,10 +149,9 @@ class SweepStore:
     ) -> None:
         """Write the manifest (new sweep), scenario and points; drop garbage rows; open files."""
         folder = self.folder
+        self._opened = True
         if not (folder / MANIFEST_JSON).is_file():
-            atomic_write(
-                folder / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n", durable=True
-            )
+            write_manifest(folder, self.kind, manifest, files=_LIVE_FILES, durable=True)
         atomic_write(folder / RESOLVED_SCENARIO, scenario.to_toml(), durable=True)
         atomic_write(folder / POINTS_CSV, table_csv(points), durable=True)
         self._compact(strategies, done)
@@ -149,7 +164,7 @@ class SweepStore:
             import fcntl
         except ImportError:  # pragma: no cover - not on POSIX: no lock
             return
-        self._lock = open(self.folder / _LOCK, "w")
+        self._lock = open(self.folder / LOCK, "w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -307,4 +322,8 @@ class SweepStore:
             self._lock.close()
             self._lock = None
             with contextlib.suppress(OSError):
-                (self.folder / _LOCK).unlink()
+                (self.folder / LOCK).unlink()
+        if self._created and not self._opened:
+            # stopped before writing anything (e.g. no cluster): leave no empty folder behind
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()

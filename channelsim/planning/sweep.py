@@ -39,7 +39,6 @@ from channelsim.metrics.catalogue import SUMMARY_METRICS
 from channelsim.outputs.files import (
     ERRORS_CSV,
     JOURNAL,
-    MANIFEST_JSON,
     PLOTS_DIR,
     POINTS_CSV,
     RESOLVED_SCENARIO,
@@ -49,9 +48,9 @@ from channelsim.outputs.files import (
     atomic_write,
     fsync_dir,
     replace_folder,
-    rows_csv,
-    table_csv,
+    write_manifest,
 )
+from channelsim.outputs.text import rows_csv, table_csv
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import (
     ParamSpec,
@@ -229,18 +228,7 @@ class SweepResult:
             The folder's path.
         """
         target = Path(os.path.realpath(out_dir))
-        if target.exists() and (
-            not target.is_dir()
-            or (any(target.iterdir()) and not (target / MANIFEST_JSON).is_file())
-        ):
-            raise UsageError(
-                Problem(
-                    str(out_dir),
-                    "",
-                    "exists and is not empty nor a sweep folder: choose another folder",
-                )
-            )
-        with replace_folder(target, check=False) as tmp:
+        with replace_folder(target, "sweep", manifest=self._manifest()) as tmp:
             atomic_write(tmp / RESOLVED_SCENARIO, self.scenario.to_toml())
             atomic_write(tmp / POINTS_CSV, table_csv(self.points))
             atomic_write(tmp / RESULTS_CSV, table_csv(self.results))
@@ -298,7 +286,6 @@ def _write_outputs(folder: Path, result: SweepResult, metric: str, manifest: dic
 
     atomic_write(folder / SUMMARY_CSV, table_csv(result.summary), durable=True)
     atomic_write(folder / ERRORS_CSV, table_csv(result.errors), durable=True)
-    atomic_write(folder / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n", durable=True)
     plots = folder / PLOTS_DIR
     for stem, fig in result.plots(metric):
         save_figure(fig, plots / f"{stem}.png")
@@ -311,6 +298,7 @@ def _write_outputs(folder: Path, result: SweepResult, metric: str, manifest: dic
         "platform": platform.platform(),
     }
     atomic_write(folder / RUN_JSON, json.dumps(run, indent=2) + "\n", durable=True)
+    write_manifest(folder, "sweep", manifest, durable=True)  # last: it lists every file
     fsync_dir(folder)
 
 

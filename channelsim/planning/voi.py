@@ -38,7 +38,7 @@ from channelsim.experiments.executors import open_executor
 from channelsim.experiments.replications import prepare
 from channelsim.experiments.run_size import Plan
 from channelsim.metrics.catalogue import SUMMARY_METRICS
-from channelsim.outputs.files import rows_csv
+from channelsim.outputs.text import rows_csv
 from channelsim.planning.objectives import Target, parse_target
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import apply_values
@@ -281,7 +281,9 @@ def voi(
         [[i, *(v[k] for k in keys)] for i, v in enumerate(values)], columns=["point", *keys]
     )
     scenarios = [apply_values(base, v, f"sample {i}") for i, v in enumerate(values)]
-    store = SweepStore(Path(out)) if out is not None else None
+    store = None
+    if out is not None:
+        store = SweepStore(Path(out), "voi", "value-of-information analysis")
     chunks: list[str] = []
     done: set[int] = set()
     failed: dict[int, list] = {}

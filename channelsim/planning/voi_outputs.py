@@ -21,7 +21,6 @@ from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.metrics.formatting import format_number, money_words
 from channelsim.outputs.files import (
     JOURNAL,
-    MANIFEST_JSON,
     PLOTS_DIR,
     POINTS_CSV,
     RESOLVED_SCENARIO,
@@ -31,11 +30,10 @@ from channelsim.outputs.files import (
     VOI_JSON,
     atomic_write,
     fsync_dir,
-    json_value,
     replace_folder,
-    rows_csv,
-    table_csv,
+    write_manifest,
 )
+from channelsim.outputs.text import json_value, rows_csv, table_csv
 
 if TYPE_CHECKING:
     from channelsim.planning.voi import VoiResult
@@ -162,7 +160,6 @@ def write_voi_outputs(folder: Path, result: VoiResult, manifest: dict[str, Any])
     atomic_write(folder / VOI_JSON, text, durable=True)
     atomic_write(folder / VOI_CSV, _voi_csv(result), durable=True)
     save_figure(result.plot(), folder / PLOTS_DIR / "voi.png")
-    atomic_write(folder / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n", durable=True)
     run = {
         "note": "not reproducible: the only file of the folder that changes between identical runs",
         "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -172,12 +169,13 @@ def write_voi_outputs(folder: Path, result: VoiResult, manifest: dict[str, Any])
         "platform": platform.platform(),
     }
     atomic_write(folder / RUN_JSON, json.dumps(run, indent=2) + "\n", durable=True)
+    write_manifest(folder, "voi", manifest, durable=True)  # last: it lists every file
     fsync_dir(folder)
 
 
 def write_voi_folder(out_dir: Path, result: VoiResult, manifest: dict[str, Any]) -> None:
     """The whole folder of an analysis run in memory, as the crash-safe run leaves it."""
-    with replace_folder(out_dir) as tmp:
+    with replace_folder(out_dir, "voi", manifest=manifest) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, result.scenario.to_toml())
         atomic_write(tmp / POINTS_CSV, table_csv(result.points))
         atomic_write(tmp / RESULTS_CSV, table_csv(result.results))

@@ -13,7 +13,13 @@ scenario), :mod:`.loader`, :mod:`.keys` (public dotted-key lookup) and :mod:`.re
 (JSON Schema and the reference tables).
 """
 
-from channelsim.scenario.document import BUILTIN_STRATEGIES, VALIDATION_RULES, Scenario, StrategyDef
+from channelsim.scenario.document import (
+    BUILTIN_STRATEGIES,
+    VALIDATION_RULES,
+    Scenario,
+    StrategyDef,
+    check_strategy,
+)
 from channelsim.scenario.fields import DIST_CLASSES, MAX_AMOUNT
 from channelsim.scenario.keys import FieldSpec, field_spec, tidy_number, value_of
 from channelsim.scenario.loader import load_scenario, loads_scenario
@@ -64,6 +70,7 @@ __all__ = [
     "StrategyDef",
     "TableDoc",
     "Targets",
+    "check_strategy",
     "field_spec",
     "flat_fields",
     "flat_tables",

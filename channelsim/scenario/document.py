@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from channelsim import __version__
-from channelsim.errors import Problem, ScenarioError
+from channelsim.errors import PROBLEMS_SHOWN, Problem, ScenarioError
 from channelsim.scenario.economics import Cash, Conflict
-from channelsim.scenario.fields import Invalid, Table
-from channelsim.scenario.messages import number_text, translate, unknown_name
+from channelsim.scenario.fields import Invalid, Table, control_character
+from channelsim.scenario.introspect import unknown_keys
+from channelsim.scenario.messages import number_text, translate, unknown_key, unknown_name
 from channelsim.scenario.overrides import Override, assign, normalize_overrides
 from channelsim.scenario.partners import PartnerProgram
 from channelsim.scenario.tables import (
@@ -144,7 +145,11 @@ class Scenario(Table):
         broken: set[str] = set()
         known = self.strategy_names()
         for name, sdef in self.strategies.items():
-            if name in BUILTIN_STRATEGIES:
+            bad_name = control_character(name)
+            if bad_name is not None:
+                problems.append(("strategies", f"strategy name {name!r} {bad_name}"))
+                broken.add(name)
+            elif name in BUILTIN_STRATEGIES:
                 problems.append(
                     (
                         f"strategies.{name}",
@@ -341,6 +346,28 @@ class Scenario(Table):
         return self.model_dump(by_alias=True)
 
 
+def check_strategy(scenario: Scenario, mode: str, name: str) -> None:
+    """Refuse strategies that cannot sell at all (e.g. indirect without partner programs).
+
+    Args:
+        scenario: the scenario resolved for the strategy.
+        mode: its base mode (``direct``, ``indirect`` or ``hybrid``).
+        name: the strategy's name, for the message.
+
+    Raises:
+        ScenarioError: the strategy has no channel to sell through.
+    """
+    if mode == "indirect" and not scenario.partners:
+        raise ScenarioError(
+            Problem(
+                None,
+                "strategies",
+                f"strategy {name!r} sells through partners only, "
+                "but the scenario has no [[partners]] program",
+            )
+        )
+
+
 # Human-readable cross-field rules, listed in the generated reference.
 VALIDATION_RULES: tuple[str, ...] = (
     "`demand.segments`: names are unique and shares sum to 1 (tolerance 1e-6).",
@@ -359,7 +386,26 @@ VALIDATION_RULES: tuple[str, ...] = (
     "strategy, with no cycles; every key of `set` names an existing field and the result must "
     "be a valid scenario; a strategy may not change `[strategies]` or `scenario.strategy`.",
     "`scenario.strategy` is `direct`, `indirect`, `hybrid` or a name under `[strategies]`.",
+    "Names (`scenario.name`, segment, program and strategy names) may not contain control "
+    "characters (NUL, tab, newline, ANSI escapes, bidirectional overrides).",
 )
+
+
+TOO_MANY_UNKNOWN = 50
+"""Unknown keys beyond which a file is refused before validation: a screenful is listed and
+the rest counted (validating two million unknown keys took 3 GB and printed as many lines)."""
+
+
+def _refuse_many_unknown_keys(data: dict[str, Any], file: str | None) -> None:
+    found: list[Problem] = []
+    total = 0
+    for path, key, model in unknown_keys(Scenario, data):
+        total += 1
+        if len(found) < PROBLEMS_SHOWN:
+            where = f"{path}.{key}" if path else key
+            found.append(Problem(file, where, unknown_key(key, model)))
+    if total > TOO_MANY_UNKNOWN:
+        raise ScenarioError(found, omitted=total - len(found))
 
 
 def build(
@@ -369,6 +415,7 @@ def build(
     problems: Sequence[Problem] = (),
 ) -> Scenario:
     """Apply overrides to raw data and validate it, turning every mistake into a Problem."""
+    _refuse_many_unknown_keys(data, file)
     problems = [*problems, *(p for p in (assign(Scenario, data, item) for item in items) if p)]
     if problems:
         raise ScenarioError([p.in_file(file) for p in problems])

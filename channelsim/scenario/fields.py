@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from channelsim.distributions import (
@@ -24,6 +24,7 @@ from channelsim.distributions import (
     Triangular,
     Uniform,
 )
+from channelsim.errors import CONTROL_CHARACTERS
 
 DIST_CLASSES: dict[str, type[BaseModel]] = {
     "fixed": Fixed,
@@ -63,6 +64,30 @@ Money = Annotated[float, Field(le=MAX_AMOUNT), BeforeValidator(reject_bool)]
 """A currency amount, at most :data:`MAX_AMOUNT` (each field sets its lower bound).
 
 The bound comes before the validator so that the JSON Schema states it as ``maximum``."""
+
+
+def control_character(text: str) -> str | None:
+    """Why ``text`` cannot be a name (a control character, shown escaped), or None."""
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return None
+    return (
+        f"must not contain control characters, found {ascii(found.group())} at position "
+        f"{found.start()} (names are shown in terminals, files and reports)"
+    )
+
+
+def refuse_control(value: Any) -> Any:
+    """Refuse a name holding a control character: it would reach terminals and reports as is."""
+    if isinstance(value, str):
+        problem = control_character(value)
+        if problem is not None:
+            raise PydanticCustomError("control_character", problem)
+    return value
+
+
+Name = Annotated[str, AfterValidator(refuse_control)]
+"""A name shown to readers (scenario, segment, partner program): no control characters."""
 
 PositiveNumber = Annotated[float, BeforeValidator(reject_bool), Field(gt=0)]
 NonNegativeCount = Annotated[int, BeforeValidator(reject_bool), Field(ge=0)]

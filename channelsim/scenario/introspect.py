@@ -7,7 +7,8 @@ dotted-key lookup (:mod:`.keys`) and the reference (:mod:`.reference`).
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import annotated_types as at
@@ -86,3 +87,54 @@ def named_lookup(parts: list[str], names: list[str]) -> tuple[str, int] | None:
         if candidate in names:
             return candidate, n
     return None
+
+
+@cache
+def _fields_by_key(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {info.alias or name: info for name, info in model.model_fields.items()}
+
+
+def unknown_keys(root: type[BaseModel], data: Any) -> Iterator[tuple[str, str, type[BaseModel]]]:
+    """The keys of raw ``data`` that no field of the schema names, as the user wrote them.
+
+    Walks tables, arrays of tables (entries named by their ``name``) and tables of tables
+    (named strategies), without recursion, so a file of any size or depth is walked in time
+    and memory proportional to its keys.
+
+    Yields:
+        ``(path of the table, unknown key, the table's model)``; the path is dotted,
+        ``""`` for the top level.
+    """
+    stack: list[tuple[str, type[BaseModel], Any]] = [("", root, data)]
+    while stack:
+        path, model, table = stack.pop()
+        if not isinstance(table, dict):
+            continue
+        fields = _fields_by_key(model)
+        for key, value in table.items():
+            info = fields.get(key)
+            here = f"{path}.{key}" if path else str(key)
+            if info is None:
+                yield path, str(key), model
+                continue
+            sub, _, _ = unwrap(info.annotation)
+            origin, args = get_origin(sub), get_args(sub)
+            if is_model(sub):
+                stack.append((here, sub, value))
+            elif (
+                origin is list and args and is_model(unwrap(args[0])[0]) and isinstance(value, list)
+            ):
+                item = unwrap(args[0])[0]
+                for i, entry in enumerate(value):
+                    name = entry.get("name") if isinstance(entry, dict) else None
+                    part = name if isinstance(name, str) and name.isprintable() else f"[{i}]"
+                    stack.append((f"{here}.{part}", item, entry))
+            elif (
+                origin is dict
+                and args
+                and is_model(unwrap(args[-1])[0])
+                and isinstance(value, dict)
+            ):
+                item = unwrap(args[-1])[0]
+                for name, entry in value.items():
+                    stack.append((f"{here}.{name}", item, entry))

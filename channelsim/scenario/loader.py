@@ -14,7 +14,7 @@ from typing import Any
 
 from channelsim.errors import Problem, ScenarioError
 from channelsim.scenario.document import Scenario, build
-from channelsim.scenario.overrides import normalize_overrides
+from channelsim.scenario.overrides import TooDeep, load_toml, normalize_overrides
 
 
 def load_scenario(
@@ -70,8 +70,10 @@ def loads_scenario(
         ScenarioError: TOML syntax errors, bad overrides, invalid values.
     """
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(Problem(file, "", f"invalid TOML: {exc}")) from None
+    except TooDeep as exc:
+        raise ScenarioError(Problem(file, "", f"refused: {exc}")) from None
     items, problems = normalize_overrides(overrides)
     return build(data, items, file, problems)

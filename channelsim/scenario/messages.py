@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from channelsim.errors import Problem
-from channelsim.scenario.fields import DIST_CLASSES, Invalid
+from channelsim.scenario.fields import DIST_CLASSES, Invalid, control_character
 from channelsim.scenario.introspect import (
     bounds_of,
     file_keys,
@@ -50,7 +50,7 @@ def _item_name(items: Any, index: int) -> str | None:
         return None
     item = items[index]
     name = item.get("name") if isinstance(item, dict) else None
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or control_character(name):
         return None
     names = [i.get("name") for i in items if isinstance(i, dict)]
     return name if names.count(name) == 1 else None
@@ -149,6 +149,15 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def unknown_key(key: str, model: type[BaseModel] | None) -> str:
+    """The message for a key no field of ``model`` names, with a suggestion or the keys."""
+    allowed = file_keys(model) if model is not None else []
+    hint = did_you_mean(key, allowed)
+    if hint or not allowed:
+        return f"unknown key {key!r}{hint}"
+    return f"unknown key {key!r}; expected one of: {', '.join(allowed)}"
+
+
 def unknown_name(what: str, word: str, known: Sequence[str]) -> str:
     """The message for an unknown name, with a suggestion and the known names."""
     hint = did_you_mean(word, known)
@@ -198,12 +207,7 @@ def message_for(err: Mapping[str, Any], spot: Spot) -> str:
     if kind == "finite_number":
         return f"must be a finite number, got {number_text(value)}"
     if kind == "extra_forbidden":
-        key = spot.path.rsplit(".", 1)[-1]
-        allowed = file_keys(spot.parent) if spot.parent is not None else []
-        hint = did_you_mean(key, allowed)
-        if hint or not allowed:
-            return f"unknown key {key!r}{hint}"
-        return f"unknown key {key!r}; expected one of: {', '.join(allowed)}"
+        return unknown_key(spot.path.rsplit(".", 1)[-1], spot.parent)
     if kind == "missing":
         if get_origin(tp) is Literal:
             return "is required (one of " + ", ".join(map(str, get_args(tp))) + ")"
@@ -247,6 +251,8 @@ def message_for(err: Mapping[str, Any], spot: Spot) -> str:
         if get_origin(tp) is list and is_model(unwrap(get_args(tp)[0])[0]):
             return f"expected an array of tables ([[{spot.path}]]), got {show_value(value)}"
         return f"expected a list, got {show_value(value)}"
+    if kind == "control_character":
+        return str(err["msg"])
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "assertion_error":

@@ -33,6 +33,47 @@ NAMED_ITEMS = {"partners": "partner program", "segments": "segment", "strategies
 """What the entries of a named list or table are called in messages."""
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and tables a scenario may hold (a real one needs 4 or 5)."""
+
+
+class TooDeep(ValueError):
+    """Arrays or tables nested deeper than :data:`MAX_DEPTH` (or than the TOML parser can)."""
+
+
+def too_deep(value: Any) -> bool:
+    """Whether ``value`` nests arrays or tables more than :data:`MAX_DEPTH` levels deep.
+
+    Iterative, so a value of any depth is measured without recursion.
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` that refuses nesting deeper than :data:`MAX_DEPTH`.
+
+    Raises:
+        tomllib.TOMLDecodeError: the text is not TOML.
+        TooDeep: arrays or tables nested too deep (the parser recurses once per level, so
+            500 levels would otherwise end in a RecursionError).
+    """
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise TooDeep(f"arrays or tables nested more than {MAX_DEPTH} levels deep") from None
+    if too_deep(data):
+        raise TooDeep(f"arrays or tables nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
 def parse_value(text: str) -> Any:
     """Read a ``--set`` value as a TOML value, else as raw text.
 
@@ -44,9 +85,12 @@ def parse_value(text: str) -> Any:
 
     Returns:
         The parsed value.
+
+    Raises:
+        TooDeep: the value nests arrays or tables too deep.
     """
     try:
-        parsed = tomllib.loads("v = " + text)
+        parsed = load_toml("v = " + text)
     except tomllib.TOMLDecodeError:
         return text
     return parsed["v"] if len(parsed) == 1 else text
@@ -85,7 +129,10 @@ def normalize_overrides(
         if not key:
             problems.append(Problem(None, "", f"--set expects key=value, got {arg!r}"))
             continue
-        items.append(Override(key, parse_value(text), text))
+        try:
+            items.append(Override(key, parse_value(text), text))
+        except TooDeep as exc:
+            problems.append(Problem(None, key, f"the value has {exc}"))
     return items, problems
 
 
@@ -193,6 +240,10 @@ def assign(root: type[BaseModel], data: dict[str, Any], item: Override) -> Probl
             table[".".join(rest)] = item.value
             return None
         if origin is list and len(rest) == 1 and rest[0].isdigit():
+            if key not in container:  # omitted: start from the default it would get
+                default = default_in_file(core, container, key, info)
+                if isinstance(default, list):
+                    container[key] = copy.deepcopy(default)
             values = container.get(key)
             index = int(rest[0])
             if not isinstance(values, list) or index >= len(values):

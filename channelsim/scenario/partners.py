@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from channelsim.distributions import DistSpec
-from channelsim.scenario.fields import Count, Invalid, Money, Number, Table, finite_cycle
+from channelsim.scenario.fields import Count, Invalid, Money, Name, Number, Table, finite_cycle
 
 PARTNER_KINDS: tuple[str, ...] = ("affiliate", "reseller", "agent", "integrator")
 """The kinds of partner program (the article's four indirect channels)."""
@@ -153,7 +153,7 @@ class PartnerProgram(Table):
 
     model_config = ConfigDict(json_schema_extra=_partner_schema)
 
-    name: str = Field(
+    name: Name = Field(
         min_length=1,
         description="Program name, unique among programs (text); used in keys "
         "(partners.NAME.commission_rate) and reports.",

@@ -22,6 +22,7 @@ from channelsim.scenario.fields import (
     CurrencyCode,
     Invalid,
     Money,
+    Name,
     NonNegativeCount,
     Number,
     PositiveNumber,
@@ -37,7 +38,7 @@ _SEASONALITY_DEFAULT = [1.0] * 12
 class Meta(Table):
     """General settings: name, horizon, replications, seed, and the strategy `run` simulates."""
 
-    name: str = Field("Untitled scenario", description="Scenario name shown in reports (text).")
+    name: Name = Field("Untitled scenario", description="Scenario name shown in reports (text).")
     description: str = Field("", description="Free text shown in reports.")
     horizon_months: Count = Field(
         36,
@@ -149,7 +150,7 @@ class Product(Table):
 class Segment(Table):
     """One customer segment (``[[demand.segments]]``); each lead belongs to one segment."""
 
-    name: str = Field(min_length=1, description="Segment name, unique among segments (text).")
+    name: Name = Field(min_length=1, description="Segment name, unique among segments (text).")
     share: Number = Field(
         gt=0, le=1, description="Share 0..1 of company leads in this segment; shares sum to 1."
     )
