@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("channelsim.calibration",),
     ("channelsim.planning",),
     ("channelsim.cli", "channelsim.verification", "channelsim.docgen", "channelsim.plots",
-     "channelsim.__main__"),
+     "channelsim.teaching", "channelsim.__main__"),
 )  # fmt: skip
 """Each entry: the modules and packages of one layer, bottom first."""
 
