@@ -391,7 +391,8 @@ def reached(summary: pd.DataFrame, metric: str, strategy: str, channel: str = "t
         channel: the channel.
 
     Returns:
-        The phrase; a time never reached says so: ``"never reached (0 of 8 replications)"``.
+        The phrase; a time reached in half of the replications or fewer has no median month:
+        ``"reached in only 3 of 8 replications"``; ``"never reached (0 of 8 replications)"``.
     """
     rows = summary[
         (summary["strategy"] == strategy)
@@ -405,12 +406,9 @@ def reached(summary: pd.DataFrame, metric: str, strategy: str, channel: str = "t
     if n == 0:
         return f"never reached (0 of {reps} replications)"
     median = float(row["median"])
-    when = (
-        f"month {format_number(metric, median)} (median)"
-        if math.isfinite(median)
-        else "later than the horizon in most of them (median: never)"
-    )
-    return f"{when}, reached in {n} of {reps} replications"
+    if not math.isfinite(median):  # half of them or more never reach it
+        return f"reached in only {n} of {reps} replications"
+    return f"month {format_number(metric, median)} (median), reached in {n} of {reps} replications"
 
 
 def say(text: str) -> None:

@@ -92,7 +92,7 @@ def test_reached_in_words():
     assert teaching.reached(s, "months_to_target", "partners") == (
         "never reached (0 of 8 replications)"
     )
-    assert "reached in 2 of 8" in teaching.reached(s, "payback_month", "direct")
+    assert teaching.reached(s, "payback_month", "direct") == "reached in only 2 of 8 replications"
     with pytest.raises(UsageError):
         teaching.reached(s, "sales", "direct")
 
