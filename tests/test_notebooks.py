@@ -4,8 +4,9 @@ The fast checks read the committed files: every notebook ends with exercises who
 hidden in a ``<details>`` block, each with a solution cell tagged ``solution`` that is saved
 without its output (a viewer shows the question, not the answer); the rest was saved with the
 outputs of one clean run (execution counts 1, 2, 3, ... with no error and at least one inline
-PNG plot, sliders saved as plain figures); the first cell is one import line and no cell holds
-setup code or implementation comments.
+PNG plot, sliders saved as plain figures, tables indexed by what they list, not by pandas' row
+numbers); the first cell is one import line and no cell holds setup code or implementation
+comments.
 
 Numbers in the narrative come from the code. Two checks, each honest about what it can see:
 the sentences this project moved from the text into code (``CONVERTED``) must be printed by a
@@ -253,6 +254,36 @@ def test_saved_with_outputs_of_a_clean_run(path: Path) -> None:
 def test_first_cell_is_one_import_line(path: Path) -> None:
     first = _code_cells(_read(path))[0].source.strip()
     assert FIRST_CELL.fullmatch(first), f"{path.name}: the first cell is not one import line"
+
+
+ROW_NUMBERS = re.compile(r"^0\s+\S")
+
+
+def _shows_row_numbers(text: str) -> bool:
+    """Whether a printed DataFrame has pandas' row numbers: no index name, first row ``0``.
+
+    A named index (``month``, ``replication``) prints its name on the line under the header,
+    so a table whose second line starts with ``0`` is indexed by position.
+    """
+    lines = text.splitlines()
+    return len(lines) > 2 and bool(ROW_NUMBERS.match(lines[1]))
+
+
+def test_the_row_number_check_tells_a_position_from_a_named_index():
+    import pandas as pd
+
+    numbered = pd.DataFrame({"leads": [5, 10], "sales": [1, 2]})
+    assert _shows_row_numbers(repr(numbered))
+    assert not _shows_row_numbers(repr(numbered.set_index("leads")))
+    assert not _shows_row_numbers(repr(numbered.rename_axis("month")))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_tables_show_no_row_numbers(path: Path) -> None:
+    for index, cell in enumerate(_code_cells(_read(path))):
+        for out in cell.outputs:
+            text = out.get("data", {}).get("text/plain", "")
+            assert not _shows_row_numbers(text), f"{path.name} code cell {index}: row numbers"
 
 
 def _comments(source: str) -> list[str]:
