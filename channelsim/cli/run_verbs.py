@@ -29,6 +29,7 @@ from channelsim.cli.options import (
     SetOpt,
     StrategyOpt,
 )
+from channelsim.cli.provenance import provenance, provenance_lines, swing_of
 from channelsim.cli.tables import comparison_table, summary_tables
 from channelsim.errors import Problem, ScenarioError, UsageError
 
@@ -92,6 +93,7 @@ def run(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
+    result.meta["provenance"] = provenance(scenario, set_, seed, reps, [name])
     result.save(out_dir, report=report)
 
     if quiet:
@@ -133,13 +135,23 @@ def compare(
             help="Skip cost_elasticity (booking every deal again at 0.9x and 1.1x win rates).",
         ),
     ] = False,
+    no_swing: Annotated[
+        bool,
+        typer.Option(
+            "--no-swing",
+            help="Skip 'what would change the answer' (the recommended strategy and the "
+            "runner-up rerun at the low and high value of a few key inputs).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Compare strategies side by side on common random numbers and write a report.
 
-    The folder holds everything `run` writes for every strategy, plus differences.csv (paired
-    differences A - B with 95% intervals and p_better), plots/*.png and report.html.
+    It prints the recommendation first (the decision rule: docs/cli.md), then the key metrics,
+    the verdict and what would change the answer. The folder holds everything `run` writes for
+    every strategy, plus differences.csv (paired differences A - B with 95% intervals and
+    p_better), replications.csv, swing.csv, plots/*.png and report.html.
     """
     scn = load(scenario, set_)
     names = None
@@ -171,14 +183,31 @@ def compare(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
+    result.run.meta["provenance"] = provenance(scenario, set_, seed, reps, names)
+    recommendation = result.recommendation()
+    if not no_swing and recommendation.best and recommendation.runner_up:
+        result.swing = swing_of(result, recommendation, jobs=jobs, quiet=quiet)
     result.save(out_dir)
     if quiet:
         print(out_dir)
         return
+    from channelsim.analysis.decision import swing_sentences
+
     console = stdout_console()
+    console.print("Recommendation", style="bold")
+    for line in recommendation.sentences:
+        console.print(f"  {line}", markup=False)
     console.print(comparison_table(result.run))
     for line in result.verdict():
         console.print(f"- {line}", markup=False)
+    currency = result.run.scenario.scenario.currency
+    what_if = swing_sentences(result.swing, currency)
+    if what_if:
+        console.print("What would change the answer", style="bold")
+        for line in what_if:
+            console.print(f"  {line}", markup=False)
+    for line in provenance_lines(result.run.meta["provenance"], result.run.scenario):
+        console.print(line, markup=False)
     console.print(f"Report: {out_dir}{os.sep}report.html", markup=False)
 
 
