@@ -25,7 +25,12 @@ from channelsim.analysis.decision import recommend_for, swing_sentences
 from channelsim.cli import main
 from channelsim.experiments.compare import compare
 from channelsim.planning.ranges import ParamRange
-from channelsim.planning.swing import breakeven_value, swing_keys, what_would_change
+from channelsim.planning.swing import (
+    REPLICATIONS,
+    breakeven_value,
+    swing_keys,
+    what_would_change,
+)
 from channelsim.scenario import Scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,7 +75,7 @@ def test_a_salary_swing_moves_the_lead_by_the_payroll() -> None:
     # three reps paid by the day for a 12-month year: 12,000 more salary each costs 36,000
     assert row["lead_low"] - row["lead_high"] == pytest.approx(3 * 12_000, rel=1e-9)
     assert row["swing"] == pytest.approx(36_000, rel=1e-9)
-    assert row["lead_base"] == pytest.approx(lead.mean())
+    assert row["lead_base"] == pytest.approx(lead[:REPLICATIONS].mean())  # the same seeds
     # the lead is zero where the payroll has eaten it: salary + lead / 3 reps
     found = breakeven_value(row)
     base_lead = row["lead_base"]
@@ -189,7 +194,7 @@ def test_the_folder_records_currency_provenance_and_swing(compared) -> None:
     assert prov["scenario_file"] == path
     assert prov["scenario_header"][0] == "# Fixed team or agents: a test scenario."
     swing = pd.read_csv(out / "swing.csv")
-    assert len(swing) >= 1 and set(swing["n"]) == {3}
+    assert len(swing) >= 1 and set(swing["n"]) == {REPLICATIONS}
     reps = pd.read_csv(out / "replications.csv")
     assert set(reps["replication"]) == {0, 1, 2}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
