@@ -6,7 +6,9 @@ the same run (whatever the number of processes, whenever it is written).
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +16,8 @@ import pandas as pd
 import pytest
 
 from channelsim.cli import main
+from channelsim.outputs.figures import save_plots
+from channelsim.outputs.xlsx import write_folder_workbook
 
 SCENARIO = """\
 [scenario]
@@ -172,3 +176,26 @@ def test_run_writes_it_and_report_rebuilds_it(scenario: Path, tmp_path: Path) ->
     assert (out / "results.xlsx").read_bytes() == first
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert "results.xlsx" in manifest["files"] and "report.html" in manifest["files"]
+
+
+def test_the_plot_workers_write_it_as_one_process_would(compare_folder: Path, tmp_path) -> None:
+    expected = (compare_folder / "results.xlsx").read_bytes()
+    for jobs in (1, 3):
+        folder = tmp_path / f"jobs{jobs}"
+        shutil.copytree(compare_folder, folder)
+        (folder / "results.xlsx").unlink()
+        plots = save_plots(folder, jobs=jobs, also=[partial(write_folder_workbook, folder)])
+        assert [p.parent.name for p in plots] == ["plots"] * len(plots) and plots
+        assert (folder / "results.xlsx").read_bytes() == expected, jobs
+
+
+def _fails() -> None:
+    raise RuntimeError("workbook failed")
+
+
+def test_a_failing_writer_in_the_plot_workers_is_raised(compare_folder: Path, tmp_path) -> None:
+    folder = tmp_path / "f"
+    shutil.copytree(compare_folder, folder)
+    for jobs in (1, 2):
+        with pytest.raises(RuntimeError, match="workbook failed"):
+            save_plots(folder, jobs=jobs, also=[_fails])
