@@ -66,9 +66,9 @@ def run(
     """Simulate one strategy of a scenario and write its output folder.
 
     The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
-    summary.json, monthly.csv and run.json (date and run time), trace.csv with --trace, and
-    plots/*.png and report.html with --report. A summary table with 95% confidence intervals is
-    printed.
+    summary.json, monthly.csv, results.xlsx (the same tables for Excel) and run.json (date and
+    run time), trace.csv with --trace, and plots/*.png and report.html with --report. A summary
+    table with 95% confidence intervals is printed.
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
@@ -106,7 +106,7 @@ def run(
     later = "" if report else f"; plots and report.html: channelsim report {out_dir}"
     console.print(
         f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
-        f"monthly.csv{extra}; run.json has the date and run time{later})",
+        f"monthly.csv, results.xlsx{extra}; run.json has the date and run time{later})",
         markup=False,
     )
 
@@ -151,7 +151,8 @@ def compare(
     It prints the recommendation first (the decision rule: docs/cli.md), then the key metrics,
     the verdict and what would change the answer. The folder holds everything `run` writes for
     every strategy, plus differences.csv (paired differences A - B with 95% intervals and
-    p_better), replications.csv, swing.csv, plots/*.png and report.html.
+    p_better, also a sheet of results.xlsx), replications.csv, swing.csv, plots/*.png and
+    report.html.
     """
     scn = load(scenario, set_)
     names = None
@@ -216,7 +217,7 @@ def report(
         Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
     ],
 ) -> None:
-    """Build (or rebuild) plots/*.png and report.html from an output folder's tables.
+    """Build (or rebuild) plots/*.png, report.html and results.xlsx from a folder's tables.
 
     The folder is one that run or compare wrote; a table that was truncated or damaged is
     named, and nothing is drawn.

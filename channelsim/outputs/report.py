@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from channelsim.outputs.report_sections import (
     key_table,
     replications,
 )
+from channelsim.outputs.xlsx import write_folder_workbook
 
 __all__ = ["REPORT_HTML", "build_report", "render_report"]
 
@@ -289,6 +291,9 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
 def build_report(folder: Path) -> Path:
     """Draw the plots and write the self-contained ``report.html`` of an output folder.
 
+    ``results.xlsx`` is (re)written from the folder's tables at the same time, in one of the
+    processes that draw the plots.
+
     Args:
         folder: an output folder (at least ``summary.csv``; ``monthly.csv`` for the plots over
             time, ``differences.csv`` for the paired differences).
@@ -297,6 +302,6 @@ def build_report(folder: Path) -> Path:
         The path of ``report.html``.
     """
     folder = Path(folder)
-    paths = save_plots(folder)
+    paths = save_plots(folder, also=[partial(write_folder_workbook, folder)])
     text = render_report(folder, paths)
     return atomic_write(folder / REPORT_HTML, text)

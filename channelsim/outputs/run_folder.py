@@ -13,6 +13,8 @@
     differences.csv          (comparisons) paired differences A - B
     swing.csv                (compare, CLI) what would change the answer: the recommended
                              strategy's lead over the runner-up at each key input's low and high
+    results.xlsx             the tables above as an Excel workbook (summary, differences,
+                             monthly means, assumptions), built from the files above
     plots/*.png, report.html figures and the self-contained report built from the files above
     run.json                 when the folder was written and how long the run took
     manifest.json            the kind of folder (run or compare) and every file written
@@ -74,7 +76,7 @@ __all__ = [
 ]
 
 REPRODUCIBLE_FILES: tuple[str, ...] = (RESOLVED_SCENARIO, SUMMARY_CSV, SUMMARY_JSON, MONTHLY_CSV)
-# differences.csv, plots/*.png and report.html are reproducible too (same bytes for the same run)
+# differences.csv, results.xlsx, plots/*.png and report.html are reproducible too (same bytes)
 """Files whose bytes depend only on the scenario, seed and channelsim version."""
 
 SUMMARY_STATS: tuple[str, ...] = SUMMARY_COLUMNS[3:]
@@ -98,8 +100,8 @@ def write_run(
 ) -> Path:
     """Write the output folder of a run, replacing any previous output folder there.
 
-    The folder gets the tables, then (``report``) ``plots/*.png`` and ``report.html`` built
-    from them.
+    The folder gets the tables, ``results.xlsx`` built from them, then (``report``)
+    ``plots/*.png`` and ``report.html``.
 
     Args:
         out_dir: the folder to write. If it exists it must be empty or a previous output
@@ -143,10 +145,15 @@ def write_run(
         if swing is not None:
             atomic_write(tmp / SWING_CSV, frame_csv(swing))
         if report:
-            # imported here: matplotlib loads only when a report is drawn
+            # imported here: matplotlib loads only when a report is drawn; the report writes
+            # results.xlsx too, alongside the plots
             from channelsim.outputs.report import build_report
 
             build_report(tmp)
+        else:
+            from channelsim.outputs.xlsx import write_folder_workbook  # openpyxl, only here
+
+            write_folder_workbook(tmp)
     return Path(out_dir)
 
 
