@@ -102,6 +102,8 @@ def run(
     console = stdout_console()
     for table in summary_tables(result):
         console.print(table)
+    if scn.start_state is not None:
+        console.print(f"Started from today: {scn.start_state.summary()}", markup=False)
     extra = (", trace.csv" if trace else "") + (", plots/, report.html" if report else "")
     later = "" if report else f"; plots and report.html: channelsim report {out_dir}"
     console.print(
@@ -254,6 +256,8 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     print(
         f"ok: {scenario} is valid (strategies: {names}; run simulates {default})", file=sys.stderr
     )
+    if scn.start_state is not None:
+        print(f"starts from today: {scn.start_state.summary()}", file=sys.stderr)
 
 
 def schema() -> None:

@@ -84,6 +84,16 @@ class Meta(Table):
         "demand.seasonality is indexed by calendar month, so a run starting in October (10) "
         "meets the October factor first.",
     )
+    initial_state: Name | None = Field(
+        None,
+        min_length=1,
+        description="JSON file of today's open deals (with their ages and owners) and sellers "
+        "(with their tenures), relative to the scenario file; `channelsim calibrate` writes "
+        "calibration/initial_state.json. The run starts from them at t = 0: each deal in its "
+        "owner's channel with the rest of its cycle to go, each rep at their point of the "
+        "ramp (docs/calibration.md, Start from today). Read and checked when the scenario is "
+        "loaded. Omitted: an empty pipeline and fully ramped initial reps.",
+    )
 
 
 class Decision(Table):
