@@ -67,5 +67,5 @@ def test_one_replication_run_loads_no_plotting_and_no_scipy_special(tmp_path):
     assert (out / "summary.csv").is_file()
     assert heavy == []
     # two replications do need the t quantile
-    args[4] = "2"
+    args[3] = "2"
     assert _imported(*args, heavy=("scipy.special",)) == ["scipy.special"]
