@@ -11,8 +11,11 @@
    objective among the eligible ones (common random numbers: each replication is one possible
    market, met by every strategy), and the paired 95% interval of its lead over the runner-up.
 4. What it gives up or gains against the runner-up, on margin, speed to the sales target, cost
-   proportionality (the elasticity to success) and brand (reputation, message control): a
-   difference is stated only when its paired 95% interval excludes zero.
+   proportionality (the elasticity to success), brand (reputation, message control) and peak
+   investment: a difference is stated only when its paired 95% interval excludes zero *and* it
+   is large enough to matter to a reader (:data:`MATERIAL`: half a point of margin or of
+   controlled sales, a week to the target, 0.05 of elasticity, 0.005 of reputation, 5% of the
+   larger peak investment); a sure but tiny difference ("0.0 points") is noise to a reader.
 5. Plain warnings: when every strategy loses money over the horizon, when the recommendation
    cannot be told apart from the runner-up, and when it is a what-if variant (a named strategy)
    rather than ``direct``, ``indirect`` or ``hybrid`` (the best of those is named too).
@@ -35,6 +38,7 @@ from channelsim.metrics.formatting import format_number, money_words
 __all__ = [
     "BASE_STRATEGIES",
     "OBJECTIVE_WORDS",
+    "MATERIAL",
     "DecisionRule",
     "Recommendation",
     "recommend",
@@ -76,6 +80,18 @@ class DecisionRule:
             max_peak_investment=_float_or_none(table.get("max_peak_investment")),
             min_contribution_margin=_float_or_none(table.get("min_contribution_margin")),
         )
+
+
+MATERIAL: dict[str, float] = {
+    "contribution_margin": 0.005,
+    "months_to_target": 0.25,
+    "cost_elasticity": 0.05,
+    "reputation_end": 0.005,
+    "message_control_share": 0.005,
+    "peak_investment": 0.05,
+}
+"""The smallest difference a trade-off sentence states, per metric (peak investment: a share of
+the larger of the two strategies' peak investments); smaller sure differences are left out."""
 
 
 def _float_or_none(value: object) -> float | None:
@@ -214,17 +230,21 @@ def _trade_offs(
 ) -> tuple[list[str], list[str]]:
     """What ``best`` gains and gives up against ``other`` (only differences that are sure)."""
     gains, costs = [], []
+
+    def sure(metric: str, d: tuple[float, float, float] | None, scale: float = 1.0) -> bool:
+        return _excludes_zero(d) and abs(d[0]) >= MATERIAL[metric] * scale
+
     d = _difference(differences, best, other, "contribution_margin")
-    if _excludes_zero(d) and abs(d[0]) <= 1:
+    if sure("contribution_margin", d) and abs(d[0]) <= 1:
         text = f"{abs(d[0]) * 100:.1f} points of contribution margin"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "months_to_target")
-    if target and _excludes_zero(d):
+    if target and sure("months_to_target", d):
         word = "sooner" if d[0] < 0 else "later"
         text = f"reaching {target:g} sales a month {abs(d[0]):.1f} months {word}"
         (gains if d[0] < 0 else costs).append(text)
     d = _difference(differences, best, other, "cost_elasticity")
-    if _excludes_zero(d):
+    if sure("cost_elasticity", d):
         word = "more" if d[0] > 0 else "less"
         mine, theirs = (levels.get(s, {}).get("cost_elasticity") for s in (best, other))
         shown = f"elasticity {d[0]:+.2f}"
@@ -234,14 +254,16 @@ def _trade_offs(
         text = f"a cost of sales {word} proportional to success ({shown})"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "reputation_end")
-    if _excludes_zero(d):
+    if sure("reputation_end", d):
         (gains if d[0] > 0 else costs).append(f"{abs(d[0]):.3f} of reputation at the end")
     d = _difference(differences, best, other, "message_control_share")
-    if _excludes_zero(d):
+    if sure("message_control_share", d):
         text = f"{abs(d[0]) * 100:.1f} points of sales with a controlled brand message"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "peak_investment")
-    if _excludes_zero(d):
+    peaks = [levels.get(x, {}).get("peak_investment") for x in (best, other)]
+    larger = max((abs(float(p["mean"])) for p in peaks if p is not None), default=0.0)
+    if sure("peak_investment", d, larger):
         text = f"{_money(abs(d[0]), currency)} of peak investment"
         (gains if d[0] < 0 else costs).append(text)
     return gains, costs
@@ -312,15 +334,16 @@ def recommend(
     if best not in BASE_STRATEGIES:
         base = [s for s in ranked if s in BASE_STRATEGIES]
         change = variants.get(best, "a named strategy of the scenario")
-        text = f"{best} is a what-if variant ({change}), not one of direct, indirect or hybrid"
+        text = f"The recommendation, {best}, is a what-if variant ({change}), not one of "
+        text += "direct, indirect or hybrid"
         text += f"; the best of those is {base[0]}." if base else "."
-        warnings.append(text[0].upper() + text[1:])
+        warnings.append(text)
     other = result.runner_up
     if other is not None:
         gap = _difference(differences, best, other, objective)
         if gap is not None and not _excludes_zero(gap):
             warnings.append(
-                f"{best} cannot be told apart from the runner-up, {other}: its lead in {words} "
+                f"It cannot be told apart from the runner-up, {other}: its lead in {words} "
                 f"({_interval(objective, gap[1], gap[2], currency)}) includes zero."
             )
         elif gap is not None:
