@@ -44,6 +44,7 @@ def test_textbook_breakeven_in_leads_matches_the_closed_form(tmp_path, capsys):
     path = _write(tmp_path, textbook(sales, reps=10))
     out = tmp_path / "be"
     args = ["breakeven", path, "--param", "demand.leads_per_month", "--low", "120"]
+    args += ["--metric", "contribution"]  # the closed form is undiscounted (the default is npv)
     assert main([*args, "--high", "320", "--jobs", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     doc = json.loads((out / "breakeven.json").read_text())
@@ -65,6 +66,7 @@ def test_no_sign_change_is_an_answer_not_an_error(tmp_path, capsys):
     path = _write(tmp_path, textbook(1.25e6, reps=4))
     out = tmp_path / "none"
     args = ["breakeven", path, "-p", "demand.leads_per_month", "--low", "260", "--high", "400"]
+    args += ["--metric", "contribution"]
     assert main([*args, "--scan", "3", "--jobs", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "no break-even between 260 and 400: direct is better than indirect throughout" in printed

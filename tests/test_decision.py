@@ -132,3 +132,31 @@ def test_trade_offs_are_stated_only_when_their_interval_excludes_zero():
     text = " ".join(rec.sentences)
     assert "gives up 5.0 points of contribution margin" in text
     assert "reputation" not in text  # its paired interval includes zero
+
+
+def test_a_sure_but_tiny_difference_is_not_stated_as_a_trade_off():
+    # every pair differs by the same small amount: its paired interval excludes zero, but 0.1
+    # points of margin, 0.01 of elasticity and 1% of the peak investment matter to no reader
+    summary, diffs, reps = _tables(
+        {
+            "hybrid": {
+                "npv": [20, 22, 21, 23],
+                "contribution_margin": [0.201, 0.211, 0.191, 0.201],
+                "cost_elasticity": [0.31, 0.32, 0.30, 0.31],
+                "peak_investment": [1010, 1020, 1000, 1015],
+                "message_control_share": [0.5, 0.6, 0.55, 0.5],
+            },
+            "direct": {
+                "npv": [10, 11, 12, 10],
+                "contribution_margin": [0.20, 0.21, 0.19, 0.20],
+                "cost_elasticity": [0.30, 0.31, 0.29, 0.30],
+                "peak_investment": [1000, 1010, 990, 1005],
+                "message_control_share": [0.8, 0.9, 0.85, 0.8],
+            },
+        }
+    )
+    rec = recommend(summary, diffs, reps)
+    text = " ".join(rec.sentences)
+    assert "margin" not in text and "elasticity" not in text and "peak investment" not in text
+    # a difference of 30 points of controlled sales is both sure and material
+    assert "gives up 30.0 points of sales with a controlled brand message" in text

@@ -105,6 +105,9 @@ CONVERTED = {
         "Censoring bias of the naive mean",
         "intervals hold the truth",
         "Today's team in the calibrated scenario",
+        "active sellers as of",
+        "Won deals a month in the first two months",
+        "team's open deals are lost in month 0",
         "sells the most and",
     ],
     "08_recurring_revenue_and_cash": [

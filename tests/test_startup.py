@@ -29,11 +29,11 @@ finally:
 """
 
 
-def _imported(*args: str) -> list[str]:
+def _imported(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     res = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        [sys.executable, "-c", PROBE.format(heavy=heavy), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -53,3 +53,19 @@ def _imported(*args: str) -> list[str]:
 )  # fmt: skip
 def test_quick_verbs_import_nothing_heavy(args):
     assert _imported(*args) == []
+
+
+def test_one_replication_run_loads_no_plotting_and_no_scipy_special(tmp_path):
+    """`run` of one replication has no interval to compute and no plot to draw: the work it
+    was not asked for costs nothing (scipy.special alone is 0.1-0.2 s of start-up)."""
+    out = tmp_path / "one"
+    # every default (no subscription: a beta churn's quantile would need scipy.special)
+    scenario = tmp_path / "defaults.toml"
+    scenario.write_text("[scenario]\nhorizon_months = 3\n", encoding="utf-8")
+    args = ["run", str(scenario), "--reps", "1", "--jobs", "1", "--quiet", "--out", str(out)]
+    heavy = _imported(*args, heavy=("matplotlib", "scipy.special", "scipy.stats", "SALib"))
+    assert (out / "summary.csv").is_file()
+    assert heavy == []
+    # two replications do need the t quantile
+    args[3] = "2"
+    assert _imported(*args, heavy=("scipy.special",)) == ["scipy.special"]

@@ -11,8 +11,11 @@
    objective among the eligible ones (common random numbers: each replication is one possible
    market, met by every strategy), and the paired 95% interval of its lead over the runner-up.
 4. What it gives up or gains against the runner-up, on margin, speed to the sales target, cost
-   proportionality (the elasticity to success) and brand (reputation, message control): a
-   difference is stated only when its paired 95% interval excludes zero.
+   proportionality (the elasticity to success), brand (reputation, message control) and peak
+   investment: a difference is stated only when its paired 95% interval excludes zero *and* it
+   is large enough to matter to a reader (:data:`MATERIAL`: half a point of margin or of
+   controlled sales, a week to the target, 0.05 of elasticity, 0.005 of reputation, 5% of the
+   larger peak investment); a sure but tiny difference ("0.0 points") is noise to a reader.
 5. Plain warnings: when every strategy loses money over the horizon, when the recommendation
    cannot be told apart from the runner-up, and when it is a what-if variant (a named strategy)
    rather than ``direct``, ``indirect`` or ``hybrid`` (the best of those is named too).
@@ -32,12 +35,22 @@ import pandas as pd
 
 from channelsim.metrics.formatting import format_number, money_words
 
-__all__ = ["BASE_STRATEGIES", "DecisionRule", "Recommendation", "recommend"]
+__all__ = [
+    "BASE_STRATEGIES",
+    "OBJECTIVE_WORDS",
+    "MATERIAL",
+    "DecisionRule",
+    "Recommendation",
+    "recommend",
+    "recommend_for",
+    "swing_sentences",
+    "variant_changes",
+]
 
 BASE_STRATEGIES: tuple[str, ...] = ("direct", "indirect", "hybrid")
 """The three strategies of the article; any other is a what-if variant."""
 
-_OBJECTIVE_WORDS = {
+OBJECTIVE_WORDS = {
     "npv": "NPV",
     "contribution": "contribution",
     "contribution_margin": "contribution margin",
@@ -67,6 +80,18 @@ class DecisionRule:
             max_peak_investment=_float_or_none(table.get("max_peak_investment")),
             min_contribution_margin=_float_or_none(table.get("min_contribution_margin")),
         )
+
+
+MATERIAL: dict[str, float] = {
+    "contribution_margin": 0.005,
+    "months_to_target": 0.25,
+    "cost_elasticity": 0.05,
+    "reputation_end": 0.005,
+    "message_control_share": 0.005,
+    "peak_investment": 0.05,
+}
+"""The smallest difference a trade-off sentence states, per metric (peak investment: a share of
+the larger of the two strategies' peak investments); smaller sure differences are left out."""
 
 
 def _float_or_none(value: object) -> float | None:
@@ -187,7 +212,7 @@ def _eligibility(
                 )
         objective = metrics.get(rule.objective)
         if objective is None or not math.isfinite(float(objective["mean"])):
-            reasons.append(f"its {_OBJECTIVE_WORDS[rule.objective]} is undefined")
+            reasons.append(f"its {OBJECTIVE_WORDS[rule.objective]} is undefined")
         if reasons:
             excluded[strategy] = " and ".join(reasons)
         else:
@@ -205,17 +230,21 @@ def _trade_offs(
 ) -> tuple[list[str], list[str]]:
     """What ``best`` gains and gives up against ``other`` (only differences that are sure)."""
     gains, costs = [], []
+
+    def sure(metric: str, d: tuple[float, float, float] | None, scale: float = 1.0) -> bool:
+        return _excludes_zero(d) and abs(d[0]) >= MATERIAL[metric] * scale
+
     d = _difference(differences, best, other, "contribution_margin")
-    if _excludes_zero(d) and abs(d[0]) <= 1:
+    if sure("contribution_margin", d) and abs(d[0]) <= 1:
         text = f"{abs(d[0]) * 100:.1f} points of contribution margin"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "months_to_target")
-    if target and _excludes_zero(d):
+    if target and sure("months_to_target", d):
         word = "sooner" if d[0] < 0 else "later"
         text = f"reaching {target:g} sales a month {abs(d[0]):.1f} months {word}"
         (gains if d[0] < 0 else costs).append(text)
     d = _difference(differences, best, other, "cost_elasticity")
-    if _excludes_zero(d):
+    if sure("cost_elasticity", d):
         word = "more" if d[0] > 0 else "less"
         mine, theirs = (levels.get(s, {}).get("cost_elasticity") for s in (best, other))
         shown = f"elasticity {d[0]:+.2f}"
@@ -225,14 +254,16 @@ def _trade_offs(
         text = f"a cost of sales {word} proportional to success ({shown})"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "reputation_end")
-    if _excludes_zero(d):
+    if sure("reputation_end", d):
         (gains if d[0] > 0 else costs).append(f"{abs(d[0]):.3f} of reputation at the end")
     d = _difference(differences, best, other, "message_control_share")
-    if _excludes_zero(d):
+    if sure("message_control_share", d):
         text = f"{abs(d[0]) * 100:.1f} points of sales with a controlled brand message"
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "peak_investment")
-    if _excludes_zero(d):
+    peaks = [levels.get(x, {}).get("peak_investment") for x in (best, other)]
+    larger = max((abs(float(p["mean"])) for p in peaks if p is not None), default=0.0)
+    if sure("peak_investment", d, larger):
         text = f"{_money(abs(d[0]), currency)} of peak investment"
         (gains if d[0] < 0 else costs).append(text)
     return gains, costs
@@ -269,7 +300,7 @@ def recommend(
     variants = dict(variants or {})
     means = _means(summary)
     objective = rule.objective
-    words = _OBJECTIVE_WORDS.get(objective, objective)
+    words = OBJECTIVE_WORDS.get(objective, objective)
     eligible, excluded = _eligibility(means, rule, currency)
     ranked = sorted(eligible, key=lambda s: -float(means[s][objective]["mean"]))
     result = Recommendation(ranked[0] if ranked else None, None, objective, math.nan)
@@ -303,15 +334,16 @@ def recommend(
     if best not in BASE_STRATEGIES:
         base = [s for s in ranked if s in BASE_STRATEGIES]
         change = variants.get(best, "a named strategy of the scenario")
-        text = f"{best} is a what-if variant ({change}), not one of direct, indirect or hybrid"
+        text = f"The recommendation, {best}, is a what-if variant ({change}), not one of "
+        text += "direct, indirect or hybrid"
         text += f"; the best of those is {base[0]}." if base else "."
-        warnings.append(text[0].upper() + text[1:])
+        warnings.append(text)
     other = result.runner_up
     if other is not None:
         gap = _difference(differences, best, other, objective)
         if gap is not None and not _excludes_zero(gap):
             warnings.append(
-                f"{best} cannot be told apart from the runner-up, {other}: its lead in {words} "
+                f"It cannot be told apart from the runner-up, {other}: its lead in {words} "
                 f"({_interval(objective, gap[1], gap[2], currency)}) includes zero."
             )
         elif gap is not None:
@@ -345,3 +377,116 @@ def _join(parts: Sequence[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def variant_changes(strategies: Mapping[str, Mapping[str, object]] | None) -> dict[str, str]:
+    """Each named strategy and what it changes, in words ("hybrid with direct.max_reps = 10").
+
+    Args:
+        strategies: the scenario's ``[strategies]`` table as written (name -> ``base`` and
+            ``set``).
+
+    Returns:
+        Name -> description, in the table's order.
+    """
+    out: dict[str, str] = {}
+    for name, table in (strategies or {}).items():
+        base = str(table.get("base", "hybrid"))
+        changes = table.get("set") or {}
+        shown = ", ".join(f"{k} = {_setting(v)}" for k, v in dict(changes).items())  # type: ignore[call-overload]
+        out[str(name)] = f"{base} with {shown}" if shown else f"{base} unchanged"
+    return out
+
+
+def _setting(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def recommend_for(
+    scenario: Mapping[str, object],
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    replications: pd.DataFrame | None = None,
+) -> Recommendation:
+    """:func:`recommend` with the rule, variants, horizon, target and currency of a scenario.
+
+    Args:
+        scenario: the scenario as a TOML table (``Scenario.to_toml_dict()``, or the parsed
+            ``scenario.resolved.toml`` of an output folder).
+        summary: the summary table.
+        differences: the paired differences (None for a single strategy).
+        replications: the per-replication values (None: the share of replications in which
+            the recommendation is best is left out).
+
+    Returns:
+        The :class:`Recommendation`.
+    """
+    meta = dict(scenario.get("scenario") or {})  # type: ignore[call-overload]
+    targets = dict(scenario.get("targets") or {})  # type: ignore[call-overload]
+    horizon = meta.get("horizon_months")
+    target = targets.get("sales_per_month")
+    return recommend(
+        summary,
+        differences,
+        replications,
+        rule=DecisionRule.from_table(scenario.get("decision")),  # type: ignore[arg-type]
+        variants=variant_changes(scenario.get("strategies")),  # type: ignore[arg-type]
+        horizon_months=int(horizon) if horizon else None,
+        target=float(target) if target else None,
+        currency=str(meta.get("currency") or "USD"),
+    )
+
+
+def swing_sentences(swing: pd.DataFrame | None, currency: str = "USD") -> list[str]:
+    """What would change the answer, in sentences, from a ``swing.csv`` table.
+
+    Args:
+        swing: the table of :mod:`channelsim.planning.swing` (largest swing first).
+        currency: the ISO 4217 code that labels money.
+
+    Returns:
+        One sentence on the input that moves the lead most (and its break-even when one was
+        found), one naming the next ones; empty without a table.
+    """
+    if swing is None or swing.empty:
+        return []
+    top = swing.iloc[0]
+    objective = str(top["objective"])
+    words = OBJECTIVE_WORDS.get(objective, objective)
+    best, other = str(top["best"]), str(top["runner_up"])
+
+    def lead(x: float) -> str:
+        return _value(objective, float(x), currency)
+
+    def setting(x: float) -> str:
+        return f"{float(x):.3g}"
+
+    n = int(top["n"])
+    sentences = [
+        f"What moves {best}'s lead over {other} most is {top['param']} (now "
+        f"{setting(top['base_value'])}): at {setting(top['low'])} the lead in {words} is "
+        f"{lead(top['lead_low'])}, at {setting(top['high'])} it is {lead(top['lead_high'])}, "
+        f"against {lead(top['lead_base'])} at today's value (the same {n} replications)."
+    ]
+    value = top.get("breakeven")
+    if value is not None and math.isfinite(float(value)):
+        how = (
+            "extrapolated from the values simulated"
+            if float(top.get("breakeven_extrapolated") or 0)
+            else "between the values simulated"
+        )
+        sentences.append(
+            f"{other} would match {best} at {top['param']} = {setting(value)} ({how})."
+        )
+    if len(swing) > 1:
+        rest = ", ".join(
+            f"{r.param} (swing {lead(r.swing)})" for r in swing.iloc[1:].itertuples(index=False)
+        )
+        sentences.append(f"Next: {rest}.")
+    return sentences
