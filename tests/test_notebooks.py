@@ -62,6 +62,7 @@ SETUP_CODE = ("sys.path", "find_root", "set_option", "%matplotlib", "importlib")
 CONVERTED = {
     "01_direct_vs_indirect": [
         "sells the least",
+        "is the slowest strategy",
         "of the indirect cost of sales is paid per sale",
         "would need some",
         "dips to",
