@@ -9,7 +9,7 @@ formats with :mod:`channelsim.metrics.formatting`; nothing in the package import
   in the repository the notebook runs from (searched upwards from the working folder, then from
   the package's own folder); ``repo_path("examples", "crm")`` finds any other shipped file and
   ``out_folder(name)`` is where a notebook saves what it writes (``notebooks/out/``, which git
-  ignores), so the student can open it;
+  ignores), so the student can open it, and ``link(path)`` is a Markdown link to a file in it;
 * **tables a student can read**: ``table(summary, metrics)`` is a wide table of means, one row
   per metric and one column per strategy, each number formatted in its metric's unit; a
   censored time (``months_to_target``, ``payback_month``) shows its median and "reached in k of
@@ -75,6 +75,7 @@ __all__ = [
     "compare",
     "cost_fits",
     "estimates",
+    "link",
     "load",
     "loads_scenario",
     "margin_bridge",
@@ -188,6 +189,20 @@ def out_folder(name: str) -> Path:
     except UsageError:
         base = Path.cwd()
     return base / "out" / name
+
+
+def link(path: str | os.PathLike[str]) -> str:
+    """A Markdown link to a file a notebook wrote, to put in a :func:`say` sentence.
+
+    Relative to the working folder (the notebook's own, in Jupyter), so that it opens on a
+    click and reads the same on every computer; a file outside that folder keeps its full path.
+    """
+    target = Path(path).resolve()
+    try:
+        shown = target.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        shown = target.as_posix()
+    return f"[{shown}]({shown})"
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -125,6 +125,14 @@ def test_repo_path_and_out_folder_search_upwards(monkeypatch, tmp_path):
         teaching.repo_path("no", "such", "thing")
 
 
+def test_link_is_relative_to_the_working_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    inside = tmp_path / "out" / "run" / "report.html"
+    assert teaching.link(inside) == "[out/run/report.html](out/run/report.html)"
+    elsewhere = tmp_path.parent / "report.html"
+    assert teaching.link(elsewhere) == f"[{elsewhere.as_posix()}]({elsewhere.as_posix()})"
+
+
 def test_say_prints_outside_a_notebook(capsys):
     teaching.say("39.4% leave within a year")
     assert capsys.readouterr().out == "39.4% leave within a year\n"
