@@ -254,7 +254,14 @@ def breakeven(
     high: Annotated[float, typer.Option("--high", help="Upper end of the search range.")],
     metric: MetricOpt = "contribution",
     a: Annotated[str, typer.Option("--a", help="Strategy A.")] = "direct",
-    b: Annotated[str, typer.Option("--b", help="Strategy B.")] = "indirect",
+    b: Annotated[
+        str,
+        typer.Option(
+            "--b",
+            help="Strategy B, or none: find where strategy A's metric crosses zero (e.g. "
+            "where a program's contribution turns positive as its commission falls).",
+        ),
+    ] = "indirect",
     channel: ChannelOpt = "total",
     reps: RepsOpt = None,
     seed: SeedOpt = None,
@@ -283,12 +290,26 @@ def breakeven(
 
     Both strategies run on the same replications at every value (common random numbers);
     brentq finds where the mean paired difference A - B crosses zero, and the 95% interval
-    is where the difference's own interval contains zero. Writes breakeven.json and
-    plots/breakeven.png. No crossing in the range is an answer (exit 0, value null).
+    is where the difference's own interval contains zero. With --b none it finds where A's
+    metric itself crosses zero. Writes breakeven.json, results.xlsx and plots/breakeven.png.
+    No crossing in the range is an answer (exit 0, value null).
     """
     scn = load(scenario, set_)
-    for name, option in ((a, "--a"), (b, "--b")):
-        check_strategy_name(scn, scenario, name, option=option)
+    from channelsim.planning.breakeven import NONE
+
+    strategy_b = None if b == NONE else b
+    if strategy_b is None and NONE in scn.strategy_names():
+        raise UsageError(
+            Problem(
+                str(scenario),
+                "--b",
+                f"--b {NONE} means 'against zero', and this scenario also names a strategy "
+                f"{NONE!r}: rename that strategy to compare with it",
+            )
+        )
+    for name, option in ((a, "--a"), (strategy_b, "--b")):
+        if name is not None:
+            check_strategy_name(scn, scenario, name, option=option)
     check_executor(jobs, dask)
     from channelsim.outputs.files import check_out_dir
 
@@ -300,7 +321,7 @@ def breakeven(
     result = run_planner(
         scenario,
         scn,
-        strategies=[a, b],
+        strategies=[a] if strategy_b is None else [a, strategy_b],
         reps=reps,
         seed=seed,
         jobs=jobs,
@@ -316,7 +337,7 @@ def breakeven(
             high,
             metric=metric,
             a=a,
-            b=b,
+            b=strategy_b,
             channel=channel,
             scan=scan,
             options=options,

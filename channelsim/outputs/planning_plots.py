@@ -363,7 +363,7 @@ def plot_breakeven(
     param: str,
     metric: str,
     a: str,
-    b: str,
+    b: str | None,
     value: float | None,
     ci_low: float | None,
     ci_high: float | None,
@@ -371,12 +371,14 @@ def plot_breakeven(
 ) -> Figure:
     """The difference curve A - B against the parameter, with the break-even marked.
 
+    Without strategy B the curve is A's metric itself and the mark is where it crosses zero.
+
     Args:
         evaluations: one row per evaluated value: ``value``, ``mean``, ``ci_low``, ``ci_high``.
         param: the parameter.
         metric: the metric compared.
         a: strategy A.
-        b: strategy B.
+        b: strategy B (None: A's metric against zero).
         value: the break-even (None: no crossing in the range).
         ci_low: lower end of its 95% interval (None: beyond the range or undetermined).
         ci_high: upper end.
@@ -388,7 +390,9 @@ def plot_breakeven(
     fig, ax = _new(ax)
     ev = evaluations.sort_values("value", kind="stable")
     x = ev["value"].to_numpy(dtype=float)
-    color = strategy_colors([a, b])[a]
+    color = strategy_colors([a] if b is None else [a, b])[a]
+    paired = b is not None
+    curve = f"{a} - {b}" if paired else a
     ax.axhline(0.0, color="0.3", linewidth=1)
     ax.plot(
         x,
@@ -397,7 +401,8 @@ def plot_breakeven(
         linewidth=2,
         marker="o",
         markersize=3.5,
-        label="mean paired difference (dots: evaluations)",
+        label=("mean paired difference" if paired else "mean over replications")
+        + " (dots: evaluations)",
     )
     ax.fill_between(
         x,
@@ -406,26 +411,27 @@ def plot_breakeven(
         color=color,
         alpha=_BAND_ALPHA,
         linewidth=0,
-        label="95% CI of the difference",
+        label="95% CI of the difference" if paired else "95% CI of the mean",
     )
+    word = "break-even" if paired else "zero crossing"
     if value is not None:
         lo = ci_low if ci_low is not None else float(x.min())
         hi = ci_high if ci_high is not None else float(x.max())
-        ax.axvspan(lo, hi, color="0.5", alpha=0.15, linewidth=0, label="95% CI of the break-even")
+        ax.axvspan(lo, hi, color="0.5", alpha=0.15, linewidth=0, label=f"95% CI of the {word}")
         ax.axvline(value, color="black", linestyle="--", linewidth=1.2)
         ax.annotate(
-            f"break-even {value:.4g}",
+            f"{word} {value:.4g}",
             xy=(value, 0.0),
             xytext=(6, 10),
             textcoords="offset points",
             fontsize=9,
         )
-        title = f"{a} - {b}, {metric}: break-even at {param} = {value:.4g}"
+        title = f"{curve}, {metric}: {word} at {param} = {value:.4g}"
     else:
-        title = f"{a} - {b}, {metric}: no break-even in this range"
+        title = f"{curve}, {metric}: no {word} in this range"
     ax.set_title(plain(title), loc="left", fontsize=10)
     ax.set_xlabel(plain(param))
-    ax.set_ylabel(plain(f"{metric}: {a} - {b}"))
+    ax.set_ylabel(plain(f"{metric}: {curve}" if paired else f"{metric} of {a}"))
     _value_axis(ax, metric)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
