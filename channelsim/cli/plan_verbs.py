@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,12 +39,9 @@ from channelsim.cli.options import (
     StrategyOpt,
 )
 from channelsim.errors import Problem, UsageError
-from channelsim.metrics.catalogue import lower_is_better
 from channelsim.metrics.formatting import format_estimate
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from channelsim.planning.options import RunOptions
     from channelsim.planning.sweep import SweepResult
 
@@ -205,8 +201,7 @@ def sweep(
             f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, manifest.json, "
             "plots/)"
         )
-        best = best_points(result.summary, result.spec.keys, metric, result.spec.strategies)
-        for line in best:
+        for line in result.best_sentences(metric):
             print(line)
     if failed:
         first = result.errors.iloc[0]
@@ -217,26 +212,6 @@ def sweep(
             file=sys.stderr,
         )
         raise typer.Exit(EXIT_FAILURE)
-
-
-def best_points(
-    summary: pd.DataFrame, keys: Sequence[str], metric: str, strategies: Sequence[str]
-) -> list[str]:
-    """One line per strategy: the point with the best mean ``metric``."""
-    rows = summary[summary["metric"] == metric]
-    lines = []
-    for strategy in strategies:
-        sel = rows[(rows["strategy"] == strategy) & rows["mean"].notna()]
-        if sel.empty:
-            continue
-        pick = sel["mean"].idxmin() if lower_is_better(metric) else sel["mean"].idxmax()
-        row = sel.loc[pick]
-        where = ", ".join(f"{k}={short_value(row[k])}" for k in keys)
-        cell = format_estimate(
-            metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
-        )
-        lines.append(f"best {metric} for {strategy}: {cell} at point {int(row['point'])} ({where})")
-    return lines
 
 
 def breakeven(

@@ -30,13 +30,21 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from channelsim import __version__
-from channelsim.analysis.sweep_tables import paired_point_differences, summarize
+from channelsim.analysis.sweep_tables import (
+    BestPoint,
+    best_point,
+    paired_differences,
+    paired_point_differences,
+    summarize,
+)
 from channelsim.errors import Problem, UsageError
 from channelsim.experiments.executors import open_executor
 from channelsim.experiments.replications import prepare
 from channelsim.experiments.run_size import Plan
-from channelsim.metrics.catalogue import SUMMARY_METRICS
+from channelsim.metrics.catalogue import SUMMARY_METRICS, lower_is_better
+from channelsim.metrics.formatting import format_estimate
 from channelsim.outputs.files import (
+    DIFFERENCES_CSV,
     ERRORS_CSV,
     JOURNAL,
     PLOTS_DIR,
@@ -58,7 +66,7 @@ from channelsim.planning.parameters import (
     as_param_specs,
     check_metric,
     check_param,
-    strategy_overrides,
+    unused_keys,
 )
 from channelsim.planning.points import PointRuns, run_points
 from channelsim.planning.samplers import make_points
@@ -202,19 +210,67 @@ class SweepResult:
         horizon = self.scenario.scenario.horizon_months
         return paired_point_differences(self.results, self.points, a, b, metric, horizon=horizon)
 
+    def pair_differences(self) -> pd.DataFrame | None:
+        """With exactly two strategies, per point and metric their paired difference A - B.
+
+        None with another number of strategies (``differences.csv``).
+        """
+        if len(self.spec.strategies) != 2:
+            return None
+        a, b = self.spec.strategies
+        horizon = self.scenario.scenario.horizon_months
+        return paired_differences(self.results, self.points, a, b, horizon=horizon)
+
+    def best_points(self, metric: str = "contribution") -> list[BestPoint]:
+        """Per strategy, its best point and whether it is told apart from every other one.
+
+        Keys the strategy does not use (:func:`unused_keys`) are left out of the comparison:
+        points that differ only in them are one point for it, and a strategy for which no
+        swept key does anything has no best point.
+        """
+        horizon = self.scenario.scenario.horizon_months
+        out = []
+        for strategy in self.spec.strategies:
+            unused = unused_keys(self.scenario, strategy, self.spec.keys)
+            used = [k for k in self.spec.keys if k not in unused]
+            out.append(
+                best_point(
+                    self.results,
+                    self.points,
+                    strategy,
+                    metric,
+                    keys=used,
+                    lower_is_better=lower_is_better(metric),
+                    horizon=horizon,
+                )
+            )
+        return out
+
+    def best_sentences(self, metric: str = "contribution") -> list[str]:
+        """One sentence per strategy: its best point, or why none is named."""
+        return [_best_sentence(self, b, metric) for b in self.best_points(metric)]
+
     def plots(self, metric: str = "contribution") -> list[tuple[str, Figure]]:
         """The sweep's figures as ``(file stem, Figure)``.
 
         The metric against the parameters (a line per strategy for one parameter, heatmaps
-        for two, main effects for more) and, with two parameters and two strategies, a
-        heatmap of the difference A - B.
+        on one colour scale for two, main effects for more) and, with two strategies, their
+        paired difference A - B (a line with its band for one parameter, a heatmap for
+        two). A strategy's best point is starred when it is told apart from the others.
         """
         # imported here: matplotlib loads only when a sweep draws (not in workers or checks)
-        from channelsim.outputs.planning_plots import sweep_figures
+        from channelsim.outputs.sweep_plots import sweep_figures
 
         horizon = self.scenario.scenario.horizon_months
+        best = {b.strategy: b.point for b in self.best_points(metric) if b.separated}
         return sweep_figures(
-            self.summary, self.results, self.points, self.spec.strategies, metric, horizon
+            self.summary,
+            self.results,
+            self.points,
+            self.spec.strategies,
+            metric,
+            horizon,
+            best=best,
         )
 
     def save(self, out_dir: str | Path, metric: str = "contribution") -> Path:
@@ -243,6 +299,53 @@ class SweepResult:
 
     def _manifest(self) -> dict[str, Any]:
         return _manifest(self.scenario, self.spec, len(self.points), self)
+
+
+def _where(result: SweepResult, point: int, keys: Sequence[str]) -> str:
+    row = result.points[result.points["point"] == point].iloc[0]
+    return ", ".join(f"{k}={_short(row[k])}" for k in keys)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _best_sentence(result: SweepResult, best: BestPoint, metric: str) -> str:
+    """The terminal's line about one strategy's best point (see :meth:`best_points`)."""
+    strategy, keys = best.strategy, result.spec.keys
+    unused = unused_keys(result.scenario, strategy, keys)
+    used = [k for k in keys if k not in unused]
+    if not used:
+        reasons = "; ".join(f"{k}: {why}" for k, why in unused.items())
+        return f"no best {metric} for {strategy}: no swept key does anything for it ({reasons})"
+    if best.point is None:
+        return f"no best {metric} for {strategy}: no point has a value"
+    rows = result.summary
+    row = rows[
+        (rows["point"] == best.point) & (rows["strategy"] == strategy) & (rows["metric"] == metric)
+    ].iloc[0]
+    cell = format_estimate(metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+    at = f"point {best.point} ({_where(result, best.point, used)})"
+    word = "lowest" if lower_is_better(metric) else "highest"
+    if best.separated:
+        text = f"best {metric} for {strategy}: {cell} at {at}, better than every other point"
+        text += " on the same replications (paired 95% CIs)"
+    elif best.rival is None:
+        text = f"no best {metric} for {strategy}: {at} is the only point it can tell apart"
+    else:
+        rival = f"point {best.rival} ({_where(result, best.rival, used)})"
+        if best.identical:
+            why = "the same in every replication"
+        else:
+            mean, low, high = best.difference
+            why = "paired difference " + format_estimate(metric, mean, low, high)
+        text = (
+            f"no best {metric} for {strategy}: {at} has the {word} mean, {cell}, but is not told "
+            f"apart from {rival} ({why})"
+        )
+    if unused:
+        text += f"; {', '.join(unused)} does nothing for it"
+    return text
 
 
 def _manifest(
@@ -286,6 +389,9 @@ def _write_outputs(folder: Path, result: SweepResult, metric: str, manifest: dic
 
     atomic_write(folder / SUMMARY_CSV, table_csv(result.summary), durable=True)
     atomic_write(folder / ERRORS_CSV, table_csv(result.errors), durable=True)
+    differences = result.pair_differences()
+    if differences is not None:
+        atomic_write(folder / DIFFERENCES_CSV, table_csv(differences), durable=True)
     plots = folder / PLOTS_DIR
     for stem, fig in result.plots(metric):
         save_figure(fig, plots / f"{stem}.png")
@@ -421,15 +527,18 @@ def sweep(
             folder=Path(out) if out is not None else None,
             run_seconds=time.perf_counter() - started,
             notes=[
-                f"--param {key} does nothing for strategy {name}: the strategy sets it"
+                f"--param {key} does nothing for strategy {name}: {why}"
                 for name in names
-                for key in spec.keys
-                if key in strategy_overrides(scenario, name)
+                for key, why in unused_keys(scenario, name, spec.keys).items()
             ],
         )
         if store is not None:
             _write_outputs(store.folder, result, metric, result._manifest())
         return result
+    except (KeyboardInterrupt, SweepStopped):
+        if store is not None:
+            store.mark_interrupted(len(done))
+        raise
     finally:
         if store is not None:
             store.close()
