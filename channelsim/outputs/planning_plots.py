@@ -39,10 +39,21 @@ def _fmt(metric: str, x: float) -> str:
     return f"{x:.3g}"
 
 
-def _value_axis(ax: Axes, metric: str, axis: str = "y") -> None:
+def with_currency(label: str, currency: str) -> str:
+    """``label`` naming the currency: ``npv (total)`` -> ``npv (total, EUR)``."""
+    if currency in label:
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}, {currency})"
+    return f"{label} ({currency})"
+
+
+def _value_axis(ax: Axes, metric: str, axis: str = "y", currency: str = "USD") -> None:
+    """A money metric's axis: 12.5k, 3.2M ticks and the currency in its label (set it first)."""
     if metric in MONEY_METRICS:
         target = ax.yaxis if axis == "y" else ax.xaxis
         target.set_major_formatter(FuncFormatter(axis_money))
+        target.set_label_text(with_currency(target.get_label_text(), currency))
 
 
 def _new(ax: Axes | None, size: tuple[float, float] = WIDE) -> tuple[Figure, Axes]:
@@ -83,6 +94,7 @@ def plot_breakeven(
     value: float | None,
     ci_low: float | None,
     ci_high: float | None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """The difference curve A - B against the parameter, with the break-even marked.
@@ -98,6 +110,7 @@ def plot_breakeven(
         value: the break-even (None: no crossing in the range).
         ci_low: lower end of its 95% interval (None: beyond the range or undetermined).
         ci_high: upper end.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
         ax: axes to draw on.
 
     Returns:
@@ -148,7 +161,7 @@ def plot_breakeven(
     ax.set_title(plain(title), loc="left", fontsize=10)
     ax.set_xlabel(plain(param))
     ax.set_ylabel(plain(f"{metric}: {curve}" if paired else f"{metric} of {a}"))
-    _value_axis(ax, metric)
+    _value_axis(ax, metric, currency=currency)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
     return fig
@@ -157,7 +170,9 @@ def plot_breakeven(
 # --- sensitivity ----------------------------------------------------------------------------
 
 
-def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
+def plot_tornado(
+    table: pd.DataFrame, *, metric: str, strategy: str, currency: str = "USD"
+) -> Figure:
     """Tornado chart: the metric with each parameter at its low and high value, one at a time.
 
     Args:
@@ -166,6 +181,7 @@ def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
             ``swing``), largest swing first.
         metric: the metric.
         strategy: the strategy simulated.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
 
     Returns:
         The Figure (largest swing on top).
@@ -201,8 +217,10 @@ def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
-    ax.set_xlabel(plain(f"{metric} (total, mean over replications; base {_fmt(metric, base)})"))
-    _value_axis(ax, metric, "x")
+    unit = f"{currency}, " if metric in MONEY_METRICS else ""
+    where = f"{unit}total, mean over replications; base {_fmt(metric, base)}"
+    ax.set_xlabel(plain(f"{metric} ({where})"))
+    _value_axis(ax, metric, "x", currency)
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_title(
         plain(f"What moves {metric} most ({strategy}): one parameter at a time"), loc="left"

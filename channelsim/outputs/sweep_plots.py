@@ -31,6 +31,7 @@ from channelsim.outputs.planning_plots import (
     _fmt,
     _new,
     _value_axis,
+    with_currency,
 )
 from channelsim.outputs.plots import plain, strategy_colors
 
@@ -53,6 +54,7 @@ def plot_sweep_line(
     strategies: Sequence[str],
     *,
     best: Mapping[str, int] | None = None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """One parameter: the metric's mean and 95% band against the parameter, per strategy.
@@ -64,6 +66,7 @@ def plot_sweep_line(
         strategies: strategies, in sweep order.
         best: strategy -> its best point, marked with a star (only points told apart from
             the others: :func:`channelsim.analysis.sweep_tables.best_point`).
+        currency: the ISO 4217 code of the scenario's money (money metrics).
         ax: axes to draw on (default: a new Figure).
 
     Returns:
@@ -97,7 +100,7 @@ def plot_sweep_line(
         ax.set_xticks(range(len(labels)), labels)
     ax.set_xlabel(plain(key))
     ax.set_ylabel(f"{metric} (total)")
-    _value_axis(ax, metric)
+    _value_axis(ax, metric, currency=currency)
     ax.grid(True, alpha=0.3)
     ax.set_title(plain(f"{metric} against {key}"), loc="left")
     legend = ax.legend(frameon=False, title="mean, 95% CI band", title_fontsize=8)
@@ -119,6 +122,7 @@ def plot_sweep_difference(
     a: str,
     b: str,
     *,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """One parameter, two strategies: the paired difference A - B and its 95% band.
@@ -135,6 +139,7 @@ def plot_sweep_difference(
         metric: the metric.
         a: strategy A.
         b: strategy B.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
         ax: axes to draw on.
 
     Returns:
@@ -164,7 +169,7 @@ def plot_sweep_difference(
         ax.set_xticks(range(len(labels)), labels)
     ax.set_xlabel(plain(key))
     ax.set_ylabel(plain(f"{metric}: {a} - {b} (total)"))
-    _value_axis(ax, metric)
+    _value_axis(ax, metric, currency=currency)
     ax.grid(True, alpha=0.3)
     ax.set_title(plain(f"{a} - {b}: {metric} against {key}, paired over replications"), loc="left")
     ax.legend(frameon=False, fontsize=8)
@@ -198,6 +203,7 @@ def plot_sweep_heatmap(
     norm: Normalize | None = None,
     colorbar: bool = True,
     best: int | None = None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """Two parameters: a heatmap (grid) or coloured scatter (sampled points) of one value.
@@ -218,6 +224,7 @@ def plot_sweep_heatmap(
             pass one scale, so one colour means one value in all of them.
         colorbar: draw this heatmap's colour bar (off when several share one).
         best: a point id (``table["point"]``) to mark with a star: the best point.
+        currency: the ISO 4217 code of the scenario's money (a money metric's colour bar).
         ax: axes to draw on.
 
     Returns:
@@ -271,7 +278,7 @@ def plot_sweep_heatmap(
         if at.size:
             _star(ax, xs[at[0]], ys[at[0]], "white")
     if colorbar:
-        _colorbar(fig, mesh, ax, label, metric)
+        _colorbar(fig, mesh, ax, label, metric, currency)
     if x_labels is not None:
         ax.set_xticks(range(len(x_labels)), x_labels)
     elif len(np.unique(xs)) <= 12:
@@ -285,16 +292,24 @@ def plot_sweep_heatmap(
     return fig
 
 
-def _colorbar(fig: Figure, mesh: Any, ax: Axes | list[Axes], label: str, metric: str) -> None:
+def _colorbar(
+    fig: Figure, mesh: Any, ax: Axes | list[Axes], label: str, metric: str, currency: str
+) -> None:
     bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label(plain(label))
     if metric in MONEY_METRICS:
+        label = with_currency(label, currency)
         bar.formatter = FuncFormatter(axis_money)
         bar.update_ticks()
+    bar.set_label(plain(label))
 
 
 def plot_main_effects(
-    summary: pd.DataFrame, keys: Sequence[str], metric: str, strategies: Sequence[str]
+    summary: pd.DataFrame,
+    keys: Sequence[str],
+    metric: str,
+    strategies: Sequence[str],
+    *,
+    currency: str = "USD",
 ) -> Figure:
     """Three or more parameters: the metric at every point against each parameter in turn.
 
@@ -303,6 +318,7 @@ def plot_main_effects(
         keys: the parameters.
         metric: the metric shown.
         strategies: strategies, in sweep order.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
 
     Returns:
         The Figure, one panel per parameter.
@@ -324,11 +340,11 @@ def plot_main_effects(
         if labels is not None:
             ax.set_xticks(range(len(labels)), labels)
         ax.set_xlabel(plain(key))
-        _value_axis(ax, metric)
+        ax.set_ylabel(f"{metric} (total, mean)" if ax is axes[0] else "")
+        _value_axis(ax, metric, currency=currency)
         ax.grid(True, alpha=0.3)
     for spare in axes[len(keys) :]:
         spare.set_visible(False)
-    axes[0].set_ylabel(f"{metric} (total, mean)")
     axes[0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"{metric} at each point, against each parameter")
     return fig
@@ -342,6 +358,7 @@ def sweep_figures(
     metric: str = "contribution",
     horizon: float | None = None,
     best: Mapping[str, int] | None = None,
+    currency: str = "USD",
 ) -> list[tuple[str, Figure]]:
     """The figures of a sweep, as ``(file stem, Figure)`` pairs.
 
@@ -360,6 +377,7 @@ def sweep_figures(
         horizon: what "never" counts as in a difference of censored times (months).
         best: strategy -> its best point, for the strategies whose best point is told apart
             from the others (marked with a star); the others get no mark.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
 
     Returns:
         The figures (none when no point finished).
@@ -373,12 +391,13 @@ def sweep_figures(
     out: list[tuple[str, Figure]] = []
     pair = strategies if len(strategies) == 2 else None
     if len(keys) == 1:
-        out.append((stem, plot_sweep_line(summary, keys[0], metric, strategies, best=best)))
+        line = plot_sweep_line(summary, keys[0], metric, strategies, best=best, currency=currency)
+        out.append((stem, line))
         if pair is not None:
             a, b = pair
             diff = paired_point_differences(results, points, a, b, metric, horizon=horizon)
             if not diff.empty:
-                fig = plot_sweep_difference(diff, keys[0], metric, a, b)
+                fig = plot_sweep_difference(diff, keys[0], metric, a, b, currency=currency)
                 out.append((f"{stem}_{safe_name(a)}_minus_{safe_name(b)}", fig))
         return out
     if len(keys) == 2:
@@ -409,7 +428,8 @@ def sweep_figures(
             drawn.append(ax)
         if drawn:
             mesh = drawn[0].collections[0]
-            _colorbar(fig, mesh, drawn, f"{metric} (total, mean; one scale for all)", metric)
+            label = f"{metric} (total, mean; one scale for all)"
+            _colorbar(fig, mesh, drawn, label, metric, currency)
         out.append((stem, fig))
         if pair is not None:
             a, b = pair
@@ -422,6 +442,7 @@ def sweep_figures(
                     label=f"{metric}: {a} - {b} (mean of paired differences)",
                     metric=metric,
                     diverging=True,
+                    currency=currency,
                 )
                 fig.axes[0].set_title(
                     plain(
@@ -433,5 +454,5 @@ def sweep_figures(
                 )
                 out.append((f"{stem}_{safe_name(a)}_minus_{safe_name(b)}", fig))
         return out
-    out.append((stem, plot_main_effects(summary, keys, metric, strategies)))
+    out.append((stem, plot_main_effects(summary, keys, metric, strategies, currency=currency)))
     return out

@@ -252,6 +252,7 @@ class BreakevenResult:
             value=self.value,
             ci_low=self.ci_low,
             ci_high=self.ci_high,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path) -> Path:

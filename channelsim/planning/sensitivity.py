@@ -127,7 +127,10 @@ class SensitivityResult:
 
         if self.method == "sobol":
             return plot_sobol(self.table, metric=self.metric, strategy=self.strategy)
-        return plot_tornado(self.table, metric=self.metric, strategy=self.strategy)
+        currency = self.scenario.scenario.currency
+        return plot_tornado(
+            self.table, metric=self.metric, strategy=self.strategy, currency=currency
+        )
 
     def save(self, out_dir: str | Path) -> Path:
         """Write ``scenario.resolved.toml``, ``sensitivity.csv`` and ``plots/<method>.png``.

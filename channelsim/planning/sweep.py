@@ -271,6 +271,7 @@ class SweepResult:
             metric,
             horizon,
             best=best,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path, metric: str = "contribution") -> Path:

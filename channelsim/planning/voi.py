@@ -174,6 +174,7 @@ class VoiResult:
             evpi=(e.value, e.ci_low, e.ci_high),
             label=self.spec.objective.name,
             metric=self.spec.objective.metric,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path) -> Path:
