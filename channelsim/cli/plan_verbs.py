@@ -117,7 +117,9 @@ def sweep(
 
     Every point runs the same replications (common random numbers). The folder holds
     points.csv, results.csv (a row per point, strategy, replication and channel), summary.csv
-    (mean and 95% CI per point and strategy), errors.csv, manifest.json and plots/. An
+    (mean and 95% CI per point and strategy), with two strategies differences.csv (their
+    paired difference), errors.csv, results.xlsx, manifest.json and plots/. A best point is
+    named only when its paired intervals tell it apart from every other point. An
     interrupted sweep keeps its finished points: rerun the command with --resume.
     """
     scn = load(scenario, set_)
@@ -198,8 +200,9 @@ def sweep(
         done = len(result.points) - len(failed)
         print(
             f"sweep: {done} of {len(result.points)} points done in {result.run_seconds:.1f} s; "
-            f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, manifest.json, "
-            "plots/)"
+            f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, "
+            f"{'differences.csv, ' if len(result.spec.strategies) == 2 else ''}results.xlsx, "
+            "manifest.json, plots/)"
         )
         for line in result.best_sentences(metric):
             print(line)
@@ -325,7 +328,7 @@ def breakeven(
     print(result.message)
     print(
         f"{len(result.evaluations)} evaluations; results in {out_dir}{os.sep} (breakeven.json, "
-        "plots/breakeven.png)"
+        "results.xlsx, plots/breakeven.png)"
     )
 
 
@@ -400,8 +403,8 @@ def sensitivity(
 ) -> None:
     """Which assumption moves the answer most: a tornado chart or Sobol' indices.
 
-    Writes sensitivity.csv and plots/tornado.png or plots/sobol.png. Every point runs the
-    same replications (common random numbers).
+    Writes sensitivity.csv, results.xlsx and plots/tornado.png or plots/sobol.png. Every point
+    runs the same replications (common random numbers).
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
@@ -465,7 +468,10 @@ def sensitivity(
                 f"{row.S1_ci_high:.3f}], total {row.ST:.3f} [{row.ST_ci_low:.3f}, "
                 f"{row.ST_ci_high:.3f}]"
             )
-    print(f"{result.points} points; results in {out_dir}{os.sep} (sensitivity.csv, plots/)")
+    print(
+        f"{result.points} points; results in {out_dir}{os.sep} (sensitivity.csv, results.xlsx, "
+        "plots/)"
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------

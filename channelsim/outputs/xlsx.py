@@ -11,13 +11,27 @@ Sheets of a run or comparison folder: ``summary`` (every metric, strategy and ch
 interval), ``differences`` (comparisons), ``monthly means`` (the mean over replications of every
 monthly metric, by strategy, channel and month; ``monthly.csv`` has every replication) and
 ``assumptions`` (every key of the resolved scenario with its value and description). A sweep
-folder: ``points``, ``summary`` and ``assumptions``; the planners' folders: their result table
-and ``assumptions``.
+folder: ``points``, ``summary``, ``differences`` (two strategies) and ``assumptions``
+(:func:`sweep_sheets`); the other planners' folders: their result tables and ``assumptions``
+(:func:`planner_sheets`).
+
+**Same inputs, same bytes.** An ``.xlsx`` file is a zip archive: openpyxl stamps the
+document's created and modified times and the zip stamps each member with the time it was
+written. Both are set to :data:`FIXED_TIME` (``run.json`` says when a folder was written), so
+the same tables give the same bytes, like every other output except ``run.json``.
+
+**Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
+:data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
+metric) keep every metric up to :data:`FULL_SHEET_ROWS` rows; beyond that only the plotted
+metric's rows, and a ``notes`` sheet says so (the CSV files hold everything).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import io
 import math
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +39,36 @@ from typing import Any
 
 import pandas as pd
 
+from channelsim import __version__
 from channelsim.metrics.catalogue import metric as catalogue_entry
-from channelsim.outputs.files import atomic_path
+from channelsim.outputs.files import atomic_write
 from channelsim.scenario import Scenario, flat_fields, toml_value
 
-__all__ = ["RESULTS_XLSX", "Sheet", "assumptions_frame", "run_sheets", "write_workbook"]
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "FIXED_TIME",
+    "FULL_SHEET_ROWS",
+    "RESULTS_XLSX",
+    "Sheet",
+    "assumptions_frame",
+    "metric_formats",
+    "number_format",
+    "planner_sheets",
+    "run_sheets",
+    "sweep_sheets",
+    "write_workbook",
+]
 
 RESULTS_XLSX = "results.xlsx"
+
+FIXED_TIME = _dt.datetime(2000, 1, 1)
+"""The created and modified times of every workbook, and of its zip members."""
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows of an Excel sheet, the header included."""
+
+FULL_SHEET_ROWS = 100_000
+"""A sweep's long tables keep every metric up to this many rows (about 1M cells)."""
 
 _MAX_WIDTH = 60
 
@@ -145,9 +182,31 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                 cell.number_format = fmt
                 cells.append(cell)
             ws.append(cells)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    atomic_write(path, _reproducible(wb))
     return path
+
+
+def _reproducible(wb: Any) -> bytes:
+    """The workbook's bytes with fixed document times and zip member times (module doc)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    wb.properties.creator = f"channelsim {__version__}"
+    raw = io.BytesIO()
+    # ExcelWriter, not Workbook.save: save() stamps the modified time with the clock
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst,
+    ):
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()
 
 
 def assumptions_frame(scenario: Scenario) -> pd.DataFrame:
@@ -210,3 +269,65 @@ def run_sheets(
     sheets.append(Sheet("monthly means", means, formats))
     sheets.append(Sheet("assumptions", assumptions_frame(scenario)))
     return sheets
+
+
+# --- the planners' workbooks ---------------------------------------------------------------------
+
+_STAT_COLUMNS = ("mean", "std", "ci_low", "ci_high", "median")
+
+
+def metric_formats(columns: Sequence[str], metric: str, currency: str) -> dict[str, str]:
+    """The number format of ``metric`` for each of ``columns`` (a wide table of one metric)."""
+    fmt = number_format(metric, currency)
+    return {str(c): fmt for c in columns}
+
+
+def planner_sheets(scenario: Scenario, tables: Sequence[Sheet]) -> list[Sheet]:
+    """A planner's sheets: its tables, then ``assumptions`` (the scenario as it ran)."""
+    return [*tables, Sheet("assumptions", assumptions_frame(scenario))]
+
+
+def sweep_sheets(
+    scenario: Scenario,
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    metric: str,
+) -> list[Sheet] | None:
+    """The sheets of a sweep folder: ``points``, ``summary``, ``differences``, ``assumptions``.
+
+    ``summary`` and ``differences`` are long tables (a row per point, strategy and metric)
+    whose statistics take each row's metric's number format. Above :data:`FULL_SHEET_ROWS`
+    rows they keep only ``metric``'s rows, and a ``notes`` sheet says so.
+
+    Args:
+        scenario: the swept scenario (its currency and assumptions).
+        points: ``points.csv``.
+        summary: ``summary.csv``.
+        differences: ``differences.csv`` (None: not two strategies).
+        metric: the sweep's metric (``--metric``), kept when a table is cut.
+
+    Returns:
+        The sheets, or None when even the cut tables would not fit in Excel's rows.
+    """
+    currency = scenario.scenario.currency
+    notes: list[str] = []
+    tables = [("summary", summary)]
+    if differences is not None and not differences.empty:
+        tables.append(("differences", differences))
+    sheets = [Sheet("points", points)]
+    for name, frame in tables:
+        if len(frame) > FULL_SHEET_ROWS:
+            notes.append(
+                f"{name} holds {metric} only: every metric would be {len(frame):,} rows; "
+                f"{name}.csv has them all"
+            )
+            frame = frame[frame["metric"] == metric]
+        stats = [c for c in _STAT_COLUMNS if c in frame.columns]
+        sheet = Sheet(name, frame, row_formats="metric", value_columns=stats, currency=currency)
+        sheets.append(sheet)
+    if any(len(sheet.frame) >= EXCEL_MAX_ROWS for sheet in sheets):
+        return None
+    if notes:
+        sheets.append(Sheet("notes", pd.DataFrame({"note": notes})))
+    return planner_sheets(scenario, sheets)

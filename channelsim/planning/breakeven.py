@@ -256,7 +256,7 @@ class BreakevenResult:
         )
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``scenario.resolved.toml``, ``breakeven.json`` and ``plots/breakeven.png``.
+        """Write ``scenario.resolved.toml``, ``breakeven.json``, ``results.xlsx``, the plot.
 
         The folder is replaced atomically; an existing folder must be empty or an output
         folder (it holds ``scenario.resolved.toml``).
@@ -269,6 +269,7 @@ class BreakevenResult:
         """
         # imported here: matplotlib loads only when the folder is written
         from channelsim.outputs.run_folder import write_folder
+        from channelsim.planning.workbooks import breakeven_sheets
 
         return write_folder(
             out_dir,
@@ -276,6 +277,7 @@ class BreakevenResult:
             {BREAKEVEN_JSON: json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"},
             {"breakeven": self.plot()},
             kind="breakeven",
+            sheets=breakeven_sheets(self),
         )
 
 

@@ -42,7 +42,6 @@ from channelsim.experiments.executors import open_executor
 from channelsim.experiments.replications import prepare
 from channelsim.experiments.run_size import Plan
 from channelsim.metrics.catalogue import SUMMARY_METRICS, lower_is_better
-from channelsim.metrics.formatting import format_estimate
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     ERRORS_CSV,
@@ -59,6 +58,7 @@ from channelsim.outputs.files import (
     write_manifest,
 )
 from channelsim.outputs.text import rows_csv, table_csv
+from channelsim.planning.best_points import best_sentence
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import (
     ParamSpec,
@@ -248,7 +248,7 @@ class SweepResult:
 
     def best_sentences(self, metric: str = "contribution") -> list[str]:
         """One sentence per strategy: its best point, or why none is named."""
-        return [_best_sentence(self, b, metric) for b in self.best_points(metric)]
+        return [best_sentence(self, b, metric) for b in self.best_points(metric)]
 
     def plots(self, metric: str = "contribution") -> list[tuple[str, Figure]]:
         """The sweep's figures as ``(file stem, Figure)``.
@@ -302,53 +302,6 @@ class SweepResult:
         return _manifest(self.scenario, self.spec, len(self.points), self)
 
 
-def _where(result: SweepResult, point: int, keys: Sequence[str]) -> str:
-    row = result.points[result.points["point"] == point].iloc[0]
-    return ", ".join(f"{k}={_short(row[k])}" for k in keys)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def _best_sentence(result: SweepResult, best: BestPoint, metric: str) -> str:
-    """The terminal's line about one strategy's best point (see :meth:`best_points`)."""
-    strategy, keys = best.strategy, result.spec.keys
-    unused = unused_keys(result.scenario, strategy, keys)
-    used = [k for k in keys if k not in unused]
-    if not used:
-        reasons = "; ".join(f"{k}: {why}" for k, why in unused.items())
-        return f"no best {metric} for {strategy}: no swept key does anything for it ({reasons})"
-    if best.point is None:
-        return f"no best {metric} for {strategy}: no point has a value"
-    rows = result.summary
-    row = rows[
-        (rows["point"] == best.point) & (rows["strategy"] == strategy) & (rows["metric"] == metric)
-    ].iloc[0]
-    cell = format_estimate(metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
-    at = f"point {best.point} ({_where(result, best.point, used)})"
-    word = "lowest" if lower_is_better(metric) else "highest"
-    if best.separated:
-        text = f"best {metric} for {strategy}: {cell} at {at}, better than every other point"
-        text += " on the same replications (paired 95% CIs)"
-    elif best.rival is None:
-        text = f"no best {metric} for {strategy}: {at} is the only point it can tell apart"
-    else:
-        rival = f"point {best.rival} ({_where(result, best.rival, used)})"
-        if best.identical:
-            why = "the same in every replication"
-        else:
-            mean, low, high = best.difference
-            why = "paired difference " + format_estimate(metric, mean, low, high)
-        text = (
-            f"no best {metric} for {strategy}: {at} has the {word} mean, {cell}, but is not told "
-            f"apart from {rival} ({why})"
-        )
-    if unused:
-        text += f"; {', '.join(unused)} does nothing for it"
-    return text
-
-
 def _manifest(
     scenario: Scenario, spec: SweepSpec, n_points: int, result: SweepResult | None
 ) -> dict[str, Any]:
@@ -385,14 +338,23 @@ def _manifest(
 
 def _write_outputs(folder: Path, result: SweepResult, metric: str, manifest: dict) -> None:
     """summary.csv, errors.csv, manifest.json, plots and run.json, each written atomically."""
-    # imported here: matplotlib loads only when a sweep draws (not in workers or checks)
+    # imported here: matplotlib (and openpyxl) load only when a sweep's folder is written
     from channelsim.outputs.figures import save_figure
+    from channelsim.outputs.xlsx import EXCEL_MAX_ROWS, RESULTS_XLSX, sweep_sheets, write_workbook
 
     atomic_write(folder / SUMMARY_CSV, table_csv(result.summary), durable=True)
     atomic_write(folder / ERRORS_CSV, table_csv(result.errors), durable=True)
     differences = result.pair_differences()
     if differences is not None:
         atomic_write(folder / DIFFERENCES_CSV, table_csv(differences), durable=True)
+    sheets = sweep_sheets(result.scenario, result.points, result.summary, differences, metric)
+    if sheets is not None:
+        write_workbook(folder / RESULTS_XLSX, sheets)
+    else:
+        result.notes.append(
+            f"{RESULTS_XLSX} left out: the sweep's tables do not fit in an Excel sheet "
+            f"({EXCEL_MAX_ROWS:,} rows); the CSV files hold everything"
+        )
     plots = folder / PLOTS_DIR
     for stem, fig in result.plots(metric):
         save_figure(fig, plots / f"{stem}.png")
