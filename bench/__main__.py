@@ -12,7 +12,13 @@ Sections (each printed as it finishes and saved to the JSON file):
   ``channelsim compare`` (which also writes the tables, six plots and the report); the median
   of three runs of each, since a shared machine's speed drifts from minute to minute;
 - sweep: a 50-point sweep of the same scenario (the resellers' discount, hybrid strategy, 20
-  replications per point) with 1 and with 2 worker processes: wall times and the speed-up.
+  replications per point) with 1 and with 2 worker processes: wall times and the speed-up;
+- whole process: what users run, each a fresh process, in turn within each round: the
+  plain-SimPy M/M/c script on 200k customers, ``channelsim run`` on the same M/M/c queue (one
+  replication, one process), and ``channelsim compare`` on the SaaS scenario (every strategy,
+  the elasticity and what would change the answer, tables and report, all cores); the ratios
+  plain SimPy / run (how much faster the command is than the script) and compare / plain SimPy
+  (how many plain-SimPy runs a whole comparison costs), medians over rounds.
 """
 
 from __future__ import annotations
@@ -120,6 +126,49 @@ def compare_command_time(reps: int) -> float:
         return time.perf_counter() - started
 
 
+def _wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def whole_process(rounds: int, leads: int, compare_reps: int | None = None) -> dict:
+    """Whole-process seconds of the plain-SimPy script, ``run`` and ``compare`` (in turn)."""
+    import tempfile
+
+    from bench.scenarios import LAM, MU, C, mmc_scenario
+
+    channelsim = [sys.executable, "-m", "channelsim"]
+    with tempfile.TemporaryDirectory() as tmp:
+        toml = Path(tmp) / "mmc.toml"
+        toml.write_text(mmc_scenario(leads).to_toml(), encoding="utf-8")
+        # the script imports SimPy only (not channelsim): a plain SimPy user's whole process
+        script = f"from bench.simpy_mmc import run_mmc; run_mmc({leads}, {LAM}, {MU}, {C})"
+        simpy_cmd = [sys.executable, "-c", script]
+        run_cmd = channelsim + ["run", str(toml), "--reps", "1", "--jobs", "1", "--quiet"]
+        compare_cmd = channelsim + ["compare", str(SAAS), "--quiet"]
+        if compare_reps is not None:  # the smoke test: a short comparison
+            compare_cmd += ["--reps", str(compare_reps), "--set", "scenario.horizon_months=6"]
+        times: dict[str, list[float]] = {"simpy": [], "run": [], "compare": []}
+        for i in range(rounds):
+            times["simpy"].append(_wall(simpy_cmd))
+            times["run"].append(_wall(run_cmd + ["--out", str(Path(tmp) / f"run{i}")]))
+            times["compare"].append(_wall(compare_cmd + ["--out", str(Path(tmp) / f"cmp{i}")]))
+    run_ratio = [s / r for s, r in zip(times["simpy"], times["run"], strict=True)]
+    compare_ratio = [c / s for c, s in zip(times["compare"], times["simpy"], strict=True)]
+    return {
+        "leads": leads,
+        "rounds": rounds,
+        "jobs": os.cpu_count(),
+        "simpy_seconds": statistics.median(times["simpy"]),
+        "run_seconds": statistics.median(times["run"]),
+        "compare_seconds": statistics.median(times["compare"]),
+        "seconds_all": times,
+        "run_ratio": statistics.median(run_ratio),
+        "compare_ratio": statistics.median(compare_ratio),
+    }
+
+
 SWEEP_PARAM = "partners.VARs.discount=0.15:0.45:{points}"
 """What the benchmark sweeps: the resellers' discount, the hybrid strategy's main lever."""
 
@@ -180,6 +229,11 @@ def main() -> None:
         "speedup": one / two,
     }
     print("sweep:", results["sweep"], flush=True)
+
+    results["whole_process"] = (
+        whole_process(1, 20_000, compare_reps=2) if quick else whole_process(5, 200_000)
+    )
+    print("whole process:", results["whole_process"], flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")

@@ -14,6 +14,8 @@ TARGETS = {
     "memory_growth": 0.20,
     "speedup": 1.8,
     "compare_seconds": 30.0,
+    "run_ratio": 1.5,
+    "compare_ratio": 5.0,
 }
 
 
@@ -131,6 +133,27 @@ def render(results: dict) -> str:
             _verdict(sw["speedup"] >= TARGETS["speedup"]),
         ),
     ]
+    whole = results.get("whole_process")
+    if whole:
+        rows += [
+            (
+                f"whole process: plain-SimPy M/M/c script / `channelsim run` on the same "
+                f"{whole['leads']:,} leads (one replication; median of {whole['rounds']} rounds)",
+                f"{whole['run_ratio']:.2f}x ({whole['simpy_seconds']:.2f} s vs "
+                f"{whole['run_seconds']:.2f} s)",
+                ">= 1.5x",
+                _verdict(whole["run_ratio"] >= TARGETS["run_ratio"]),
+            ),
+            (
+                "whole process: `channelsim compare` on the SaaS scenario (every strategy, "
+                "elasticity, what would change the answer, tables and report, "
+                f"{whole['jobs']} cores) / that plain-SimPy script",
+                f"{whole['compare_ratio']:.2f}x ({whole['compare_seconds']:.1f} s vs "
+                f"{whole['simpy_seconds']:.2f} s)",
+                "<= 5x",
+                _verdict(whole["compare_ratio"] <= TARGETS["compare_ratio"]),
+            ),
+        ]
     speed = (
         f"During the run, plain SimPy handled {ref['simpy_leads_per_second']:,.0f} M/M/c leads "
         "a second on this machine; on this shared cloud machine that figure has been seen "

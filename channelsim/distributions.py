@@ -6,6 +6,15 @@ itself, exposes its exact ``mean`` and ``variance`` and hands out a sampler that
 numbers from numpy in blocks (the event loop then pays one Python call per draw, not one
 numpy call). Describing a distribution needs no numpy: only drawing does, so the methods that
 draw import it themselves and checking a scenario (``channelsim validate``) never loads it.
+
+**What is left of a duration that has already lasted.** A deal open for ``a`` days when a run
+starts (``scenario.initial_state``) has a remaining cycle ``R = T - a`` given ``T > a``, drawn by
+inverse transform on the survival function ``S(t) = P(T > t)``: ``R = S^-1(v S(a)) - a`` with
+``v`` uniform on (0, 1] (:meth:`Spec.remaining`). Each spec gives ``S`` and ``S^-1`` in closed
+form (scipy.special for the normal, gamma and beta integrals), computed on the survival side so
+that a small ``S(a)`` keeps its digits (``1 - cdf`` would round it to 0). Where ``S(a)`` is
+below :data:`SURVIVAL_FLOOR` (past the end of a bounded support, or far in a tail) the duration
+ends at once: ``R = 0``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,11 @@ BLOCK = 1024
 """How many numbers a sampler draws from numpy at a time."""
 
 Sampler = Callable[[], float]
+
+SURVIVAL_FLOOR = 1e-9
+"""Below this survival ``S(a)`` a duration that has lasted ``a`` ends at once (see the module
+notes): the distribution gives fewer than one chance in a billion of lasting that long, so its
+far tail says nothing about such a case, and past a bounded support ``S(a)`` is 0."""
 
 
 def block_sampler(draw: Callable[[int], np.ndarray]) -> Sampler:
@@ -64,6 +78,42 @@ class Spec(BaseModel):
         (common random numbers across a sweep of, say, patience).
         """
         raise NotImplementedError  # pragma: no cover
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        """``S(x) = P(X > x)`` (vectorised)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        """``S^-1(p)``: the value exceeded with probability ``p`` in (0, 1] (vectorised)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """``F(x) = P(X <= x)`` (vectorised)."""
+        return 1.0 - self.survival(x)
+
+    def remaining(self, age: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """What is left of durations that have lasted ``age``: ``S^-1(v S(age)) - age``.
+
+        Args:
+            age: how long each has lasted already (>= 0).
+            v: one uniform draw in (0, 1] each (``1 - rng.random(n)``): ``v = 1`` gives 0.
+
+        Returns:
+            The remaining times (>= 0); 0 where ``S(age)`` is below :data:`SURVIVAL_FLOOR`.
+        """
+        import numpy as np
+
+        age = np.asarray(age, dtype=float)
+        v = np.asarray(v, dtype=float)
+        s = np.asarray(self.survival(age), dtype=float)
+        alive = s >= SURVIVAL_FLOOR
+        out = np.zeros(np.broadcast(age, v).shape)
+        if alive.any():
+            a, p = np.broadcast_arrays(age, v * s)
+            end = self.inverse_survival(p[alive])
+            # the inverse may round a hair below the age: a remaining time is never negative
+            out[alive] = np.maximum(end - a[alive], 0.0)
+        return out
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """Return a zero-argument function that yields one draw per call."""
@@ -103,6 +153,16 @@ class Fixed(Spec):
 
         return np.full(np.shape(u), self.value)
 
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.where(np.asarray(x, dtype=float) < self.value, 1.0, 0.0)
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.full(np.shape(p), self.value)
+
     def sampler(self, rng: np.random.Generator) -> Sampler:
         value = self.value
         return lambda: value
@@ -134,6 +194,16 @@ class Exponential(Spec):
         import numpy as np
 
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.exp(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_)
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return -self.mean_ * np.log(np.asarray(p, dtype=float))
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:
@@ -170,6 +240,25 @@ class Lognormal(Spec):
 
         mu, sigma = self._log_params()
         return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        mu, sigma = self._log_params()
+        x = np.asarray(x, dtype=float)
+        if sigma == 0:  # sd = 0: every value is the mean
+            return np.where(x < self.mean_, 1.0, 0.0)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(x, 0.0)) - mu) / sigma
+        return special.ndtr(-z)  # ndtr(-z), not 1 - ndtr(z): a far tail keeps its digits
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        mu, sigma = self._log_params()
+        return np.exp(mu - sigma * special.ndtri(np.asarray(p, dtype=float)))
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:
@@ -212,6 +301,20 @@ class Gamma(Spec):
 
         shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
         return scale * special.gammaincinv(shape, np.asarray(u, dtype=float))
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
+        return special.gammaincc(shape, np.maximum(np.asarray(x, dtype=float), 0.0) / scale)
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        shape, scale = (self.mean_ / self.sd) ** 2, self.sd * (self.sd / self.mean_)
+        return scale * special.gammainccinv(shape, np.asarray(p, dtype=float))
 
     @model_serializer
     def _ser(self) -> dict[str, Any]:
@@ -258,6 +361,27 @@ class Triangular(Spec):
             high_side = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
         return np.where(u < left, low_side, high_side)
 
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        a, c, b = self.low, self.mode, self.high
+        x = np.clip(np.asarray(x, dtype=float), a, b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            below = 1.0 - (x - a) ** 2 / ((b - a) * (c - a))
+            above = (b - x) ** 2 / ((b - a) * (b - c))
+        return np.where(x <= c, np.where(c > a, below, 1.0), np.where(b > c, above, 0.0))
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        a, c, b = self.low, self.mode, self.high
+        p = np.asarray(p, dtype=float)
+        right = (b - c) / (b - a)  # S(mode)
+        with np.errstate(invalid="ignore"):
+            high_side = b - np.sqrt(p * (b - a) * (b - c))
+            low_side = a + np.sqrt((1.0 - p) * (b - a) * (c - a))
+        return np.where(p <= right, high_side, low_side)
+
 
 class Uniform(Spec):
     """Uniform on [low, high]."""
@@ -288,6 +412,17 @@ class Uniform(Spec):
 
         return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
 
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        x = np.asarray(x, dtype=float)
+        return np.clip((self.high - x) / (self.high - self.low), 0.0, 1.0)
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return self.high - np.asarray(p, dtype=float) * (self.high - self.low)
+
 
 class Beta(Spec):
     """Beta with shapes ``a`` and ``b`` on [0, 1]: a probability that varies from case to case.
@@ -317,6 +452,19 @@ class Beta(Spec):
         from scipy import special  # 0.7 s to import: only when a beta is drawn this way
 
         return special.betaincinv(self.a, self.b, np.asarray(u, dtype=float))
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+        return special.betaincc(self.a, self.b, x)
+
+    def inverse_survival(self, p: np.ndarray) -> np.ndarray:
+        import numpy as np
+        from scipy import special
+
+        return special.betainccinv(self.a, self.b, np.asarray(p, dtype=float))
 
 
 DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "triangular", "uniform", "beta")

@@ -45,6 +45,7 @@ def test_textbook_breakeven_in_leads_matches_the_closed_form(tmp_path, capsys):
     path = _write(tmp_path, textbook(sales, reps=10))
     out = tmp_path / "be"
     args = ["breakeven", path, "--param", "demand.leads_per_month", "--low", "120"]
+    args += ["--metric", "contribution"]  # the closed form is undiscounted (the default is npv)
     assert main([*args, "--high", "320", "--jobs", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     doc = json.loads((out / "breakeven.json").read_text())
@@ -66,6 +67,7 @@ def test_no_sign_change_is_an_answer_not_an_error(tmp_path, capsys):
     path = _write(tmp_path, textbook(1.25e6, reps=4))
     out = tmp_path / "none"
     args = ["breakeven", path, "-p", "demand.leads_per_month", "--low", "260", "--high", "400"]
+    args += ["--metric", "contribution"]
     assert main([*args, "--scan", "3", "--jobs", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "no break-even between 260 and 400: direct is better than indirect throughout" in printed
@@ -130,11 +132,12 @@ def test_b_none_on_the_command_line(tmp_path, capsys):
     args += ["--b", "none", "--low", "0.05", "--high", "0.3", "--scan", "3", "--jobs", "1"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "no zero crossing between 0.05 and 0.3: indirect's contribution" in printed
+    assert "no zero crossing between 0.05 and 0.3: indirect's npv" in printed  # the default
     assert "is positive throughout" in printed
     doc = json.loads((out / "breakeven.json").read_text())
     assert doc["b"] is None and doc["a"] == "indirect" and doc["found"] is False
     assert (out / "plots" / "breakeven.png").is_file()
+    assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
 
 
 @pytest.mark.parametrize(

@@ -123,7 +123,7 @@ def test_exponential_growth_is_found_and_rebased_to_the_export_date():
     assert fit.rate(start) == pytest.approx(50, rel=0.15)
 
 
-def test_seasonality_is_fitted_with_two_years_and_rotated_to_the_first_month():
+def test_seasonality_is_fitted_with_two_years_and_written_by_calendar_month():
     rng = np.random.default_rng(4)
     season = np.array([1.3, 1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2])
     season = season / season.mean()
@@ -140,11 +140,16 @@ def test_seasonality_is_fitted_with_two_years_and_rotated_to_the_first_month():
     # each factor rests on three Januaries (Februaries...) of about 200 x factor leads each
     sd = season / np.sqrt(3 * 200 * season)
     assert np.all(np.abs(np.array(fit.seasonality) - season) < 4 * sd)
-    written = fit.demand_at(as_of)["demand.seasonality"]
-    # the simulation starts at the end of December: its first month is January
-    assert written[0] == pytest.approx(fit.seasonality[0], abs=1e-3)
-    later = fit.demand_at(pd.Timestamp("2024-06-01"))["demand.seasonality"]
-    assert later[0] == pytest.approx(fit.seasonality[5], abs=1e-3)
+    keys = fit.demand_at(as_of)
+    # calendar order whatever the start; the simulation starting at the end of December
+    # enters it in January, one starting on 1 June (its month's middle on 16 June) in June
+    assert keys["demand.seasonality"] == pytest.approx(fit.seasonality, abs=1e-4)
+    assert int(np.argmax(keys["demand.seasonality"])) == 0  # January is the peak
+    assert keys["scenario.start_month"] == 1
+    later = fit.demand_at(pd.Timestamp("2024-06-01"))
+    assert later["demand.seasonality"] == keys["demand.seasonality"]
+    assert later["scenario.start_month"] == 6
+    assert fit.demand_at(pd.Timestamp("2024-06-20"))["scenario.start_month"] == 7
 
 
 def test_owner_load_and_activity_by_hand():

@@ -231,9 +231,15 @@ def test_a_channel_that_is_not_in_the_base_becomes_a_reseller_program(tmp_path):
     )
     text = cal.scenario_toml()
     assert "# from data: n = 20" in text  # the program's closed deals
-    from channelsim.scenario import loads_scenario
+    from channelsim.calibration.writing import write_calibration
+    from channelsim.scenario import load_scenario
 
-    assert loads_scenario(text).partners[0].name == "Partners West"
+    out = tmp_path / "cal" / "c.toml"
+    write_calibration(cal, out)  # the scenario names calibration/initial_state.json beside it
+    loaded = load_scenario(out)
+    assert loaded.partners[0].name == "Partners West"
+    assert loaded.start_state is not None
+    assert {d.channel for d in loaded.start_state.deals} <= {"direct", "Partners West"}
 
 
 def test_sensitivity_ranges_file_errors_name_the_file(tmp_path, capsys):

@@ -43,7 +43,8 @@ CONTROL = ["nul\x00name", "\x1b[31mred\x1b[0m", "bell\x07", "new\nline", "tab\tn
 
 TAGS_WE_WRITE = {
     "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "ul",
-    "li", "div", "table", "caption", "thead", "tbody", "tr", "th", "td", "span", "figure",
+    "li", "div", "section", "aside", "table", "caption", "thead", "tbody", "tr", "th", "td",
+    "span", "figure",
     "img", "figcaption", "pre", "script", "br", "small", "em", "strong", "code", "b", "sup",
 }  # fmt: skip
 

@@ -237,3 +237,35 @@ def test_budget_hiring_spends_its_share_of_trailing_revenue():
     end = a["headcount"][0][-1]
     assert math.floor(target) - 3 <= end <= math.floor(target) + 3
     assert a["headcount"][0][0] < 5  # it starts from the one rep and grows with revenue
+
+
+def test_attrition_annual_is_a_rate_not_the_share_gone_in_a_year():
+    # 400 reps, no hiring, attrition_annual 0.30 for 12 months: a rate means each rep is still
+    # there after a year with probability e^-0.3 = 74.1% (a share would leave 70.0%); over 5
+    # replications the share kept has a standard error of about 1%.
+    from channelsim.experiments.replications import simulate
+
+    sc = Scenario.model_validate(
+        {
+            "scenario": {"horizon_months": 12, "replications": 5, "seed": 3, "strategy": "direct"},
+            "product": {"price": 1000.0},
+            "demand": {"leads_per_month": 1.0},
+            "direct": {
+                "initial_reps": 400,
+                "max_reps": 400,
+                "attrition_annual": 0.30,
+                "hiring": {"max_hires_per_month": 0},
+            },
+        }
+    )
+    result = simulate(sc, "direct")
+    summary = result.summary
+    total = summary[summary["channel"] == "direct"].set_index("metric")["mean"]
+    kept = total["headcount_end"] / 400
+    assert abs(kept - math.exp(-0.30)) < 0.03 and kept > 0.72  # not 1 - 0.30
+    # departures a year over the average headcount (the usual turnover figure) is the rate
+    monthly = result.monthly
+    team = monthly[monthly["channel"] == "direct"]
+    average_headcount = (400 + team.groupby("replication")["headcount"].sum()) / 13
+    rate = team.groupby("replication")["departures"].sum() / average_headcount
+    assert abs(rate.mean() - 0.30) < 0.025

@@ -83,6 +83,18 @@ def test_scenario_loads_and_follows_library_conventions(path):
     assert 10 <= len(header) <= 25, f"comment header of {len(header)} lines"
 
 
+@scenario_files
+def test_scenario_description_states_its_question(path):
+    # the report prints it under the title: a reader sees what is being decided
+    meta = tomllib.loads(path.read_text(encoding="utf-8"))["scenario"]
+    description = " ".join(str(meta.get("description", "")).split())
+    assert description.endswith("?"), f"{path.name}: description is not a question"
+    assert 60 <= len(description) <= 300, len(description)
+    assert description.count("?") == 1, "one question"
+    assert description != meta["name"]
+    assert load_scenario(path).scenario.description == meta["description"]
+
+
 @pytest.mark.parametrize(("path", "strategy"), _strategy_cases())
 def test_every_strategy_runs_and_conserves_leads(path, strategy):
     sc = load_scenario(path).with_overrides({"scenario.horizon_months": 6})

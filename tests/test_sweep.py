@@ -154,7 +154,7 @@ def test_jobs_and_dask_give_identical_files(small, tmp_path):
     assert manifest["spec"]["replications"] == 2 and manifest["strategies"] == ["direct", "hybrid"]
     assert len(manifest["scenario_sha256"]) == 64
     plots = sorted(p.name for p in (tmp_path / "j1" / "plots").iterdir())
-    assert plots == ["sweep_contribution.png", "sweep_contribution_direct_minus_hybrid.png"]
+    assert plots == ["sweep_npv.png", "sweep_npv_direct_minus_hybrid.png"]  # the default metric
 
 
 def test_common_random_numbers_across_points(small):

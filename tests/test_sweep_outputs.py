@@ -170,9 +170,9 @@ def test_a_noisy_best_point_is_not_named(tmp_path, capsys):
     args = ["sweep", str(path), "-p", "demand.leads_per_month=10,11", "--strategies", "direct"]
     assert main([*args, "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "no best contribution for direct: point " in out
+    assert "no best npv for direct: point " in out  # npv: the CLI's default metric
     assert "but is not told apart from point " in out and "paired difference" in out
-    assert "best contribution for direct:" not in out.replace("no best contribution", "")
+    assert "best npv for direct:" not in out.replace("no best npv", "")
 
 
 def test_side_by_side_heatmaps_share_one_colour_scale():

@@ -32,12 +32,21 @@ import pandas as pd
 
 from channelsim.metrics.formatting import format_number, money_words
 
-__all__ = ["BASE_STRATEGIES", "DecisionRule", "Recommendation", "recommend"]
+__all__ = [
+    "BASE_STRATEGIES",
+    "OBJECTIVE_WORDS",
+    "DecisionRule",
+    "Recommendation",
+    "recommend",
+    "recommend_for",
+    "swing_sentences",
+    "variant_changes",
+]
 
 BASE_STRATEGIES: tuple[str, ...] = ("direct", "indirect", "hybrid")
 """The three strategies of the article; any other is a what-if variant."""
 
-_OBJECTIVE_WORDS = {
+OBJECTIVE_WORDS = {
     "npv": "NPV",
     "contribution": "contribution",
     "contribution_margin": "contribution margin",
@@ -187,7 +196,7 @@ def _eligibility(
                 )
         objective = metrics.get(rule.objective)
         if objective is None or not math.isfinite(float(objective["mean"])):
-            reasons.append(f"its {_OBJECTIVE_WORDS[rule.objective]} is undefined")
+            reasons.append(f"its {OBJECTIVE_WORDS[rule.objective]} is undefined")
         if reasons:
             excluded[strategy] = " and ".join(reasons)
         else:
@@ -269,7 +278,7 @@ def recommend(
     variants = dict(variants or {})
     means = _means(summary)
     objective = rule.objective
-    words = _OBJECTIVE_WORDS.get(objective, objective)
+    words = OBJECTIVE_WORDS.get(objective, objective)
     eligible, excluded = _eligibility(means, rule, currency)
     ranked = sorted(eligible, key=lambda s: -float(means[s][objective]["mean"]))
     result = Recommendation(ranked[0] if ranked else None, None, objective, math.nan)
@@ -345,3 +354,116 @@ def _join(parts: Sequence[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def variant_changes(strategies: Mapping[str, Mapping[str, object]] | None) -> dict[str, str]:
+    """Each named strategy and what it changes, in words ("hybrid with direct.max_reps = 10").
+
+    Args:
+        strategies: the scenario's ``[strategies]`` table as written (name -> ``base`` and
+            ``set``).
+
+    Returns:
+        Name -> description, in the table's order.
+    """
+    out: dict[str, str] = {}
+    for name, table in (strategies or {}).items():
+        base = str(table.get("base", "hybrid"))
+        changes = table.get("set") or {}
+        shown = ", ".join(f"{k} = {_setting(v)}" for k, v in dict(changes).items())  # type: ignore[call-overload]
+        out[str(name)] = f"{base} with {shown}" if shown else f"{base} unchanged"
+    return out
+
+
+def _setting(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def recommend_for(
+    scenario: Mapping[str, object],
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    replications: pd.DataFrame | None = None,
+) -> Recommendation:
+    """:func:`recommend` with the rule, variants, horizon, target and currency of a scenario.
+
+    Args:
+        scenario: the scenario as a TOML table (``Scenario.to_toml_dict()``, or the parsed
+            ``scenario.resolved.toml`` of an output folder).
+        summary: the summary table.
+        differences: the paired differences (None for a single strategy).
+        replications: the per-replication values (None: the share of replications in which
+            the recommendation is best is left out).
+
+    Returns:
+        The :class:`Recommendation`.
+    """
+    meta = dict(scenario.get("scenario") or {})  # type: ignore[call-overload]
+    targets = dict(scenario.get("targets") or {})  # type: ignore[call-overload]
+    horizon = meta.get("horizon_months")
+    target = targets.get("sales_per_month")
+    return recommend(
+        summary,
+        differences,
+        replications,
+        rule=DecisionRule.from_table(scenario.get("decision")),  # type: ignore[arg-type]
+        variants=variant_changes(scenario.get("strategies")),  # type: ignore[arg-type]
+        horizon_months=int(horizon) if horizon else None,
+        target=float(target) if target else None,
+        currency=str(meta.get("currency") or "USD"),
+    )
+
+
+def swing_sentences(swing: pd.DataFrame | None, currency: str = "USD") -> list[str]:
+    """What would change the answer, in sentences, from a ``swing.csv`` table.
+
+    Args:
+        swing: the table of :mod:`channelsim.planning.swing` (largest swing first).
+        currency: the ISO 4217 code that labels money.
+
+    Returns:
+        One sentence on the input that moves the lead most (and its break-even when one was
+        found), one naming the next ones; empty without a table.
+    """
+    if swing is None or swing.empty:
+        return []
+    top = swing.iloc[0]
+    objective = str(top["objective"])
+    words = OBJECTIVE_WORDS.get(objective, objective)
+    best, other = str(top["best"]), str(top["runner_up"])
+
+    def lead(x: float) -> str:
+        return _value(objective, float(x), currency)
+
+    def setting(x: float) -> str:
+        return f"{float(x):.3g}"
+
+    n = int(top["n"])
+    sentences = [
+        f"What moves {best}'s lead over {other} most is {top['param']} (now "
+        f"{setting(top['base_value'])}): at {setting(top['low'])} the lead in {words} is "
+        f"{lead(top['lead_low'])}, at {setting(top['high'])} it is {lead(top['lead_high'])}, "
+        f"against {lead(top['lead_base'])} at today's value (the same {n} replications)."
+    ]
+    value = top.get("breakeven")
+    if value is not None and math.isfinite(float(value)):
+        how = (
+            "extrapolated from the values simulated"
+            if float(top.get("breakeven_extrapolated") or 0)
+            else "between the values simulated"
+        )
+        sentences.append(
+            f"{other} would match {best} at {top['param']} = {setting(value)} ({how})."
+        )
+    if len(swing) > 1:
+        rest = ", ".join(
+            f"{r.param} (swing {lead(r.swing)})" for r in swing.iloc[1:].itertuples(index=False)
+        )
+        sentences.append(f"Next: {rest}.")
+    return sentences

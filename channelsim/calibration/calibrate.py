@@ -5,7 +5,12 @@ are closed), then lead arrivals (:mod:`.leads`), the cycle of each channel (:mod
 win rates, deal sizes and segment shares (:mod:`.outcomes`) and the sellers (:mod:`.sellers`).
 The calibrated scenario is the base scenario (or the schema's defaults) with the fitted keys
 written over it; what the export cannot tell keeps the base's value and is listed in
-:data:`NOT_FROM_DATA`. The simulation starts at the export date, with the rates fitted there.
+:data:`NOT_FROM_DATA`. The simulation starts at the export date, with the rates fitted there,
+in the calendar month :func:`~.leads.start_month_at` gives (``scenario.start_month``), and from
+the pipeline and team of that date: the scenario file written names
+``calibration/initial_state.json`` as its ``scenario.initial_state`` (:attr:`Calibration.scenario`
+itself has none, since the file does not exist before it is written, and the back-test starts
+from an empty history).
 
 Channels: the export's ``direct`` deals fill ``[direct]``; every other channel value is a
 partner program: the base's program of that name, or a new ``reseller`` program (its kind, and
@@ -32,15 +37,19 @@ from channelsim.calibration.cycle import (
     stale_threshold,
 )
 from channelsim.calibration.estimate import Estimate, NotFromData, clopper_pearson
-from channelsim.calibration.leads import LeadFit, fit_leads
+from channelsim.calibration.leads import LeadFit, fit_leads, start_month_at
 from channelsim.calibration.outcomes import channel_key, deal_sizes, segment_shares, win_rates
 from channelsim.calibration.sellers import SellerFit, fit_sellers
 from channelsim.errors import Problem, ScenarioError
 from channelsim.metrics.formatting import format_fitted
+from channelsim.outputs.files import CALIBRATION_DIR, INITIAL_STATE_JSON
 from channelsim.scenario import Scenario, loads_scenario
 from channelsim.scenario.toml_writer import dump_toml
 
-__all__ = ["NOT_FROM_DATA", "Calibration", "StaleReport", "calibrate"]
+__all__ = ["INITIAL_STATE_PATH", "NOT_FROM_DATA", "Calibration", "StaleReport", "calibrate"]
+
+INITIAL_STATE_PATH = f"{CALIBRATION_DIR}/{INITIAL_STATE_JSON}"
+"""``scenario.initial_state`` of the calibrated scenario (relative to it)."""
 
 NOT_FROM_DATA: tuple[tuple[str, str], ...] = (
     ("product.unit_cost", "costs are not in a CRM"),
@@ -146,7 +155,13 @@ class Calibration:
             + "\n"
         )
         data = {k: v for k, v in self.scenario.to_toml_dict().items() if v not in ([], {})}
-        return header + dump_toml(data, self.comments)
+        data["scenario"]["initial_state"] = INITIAL_STATE_PATH
+        comments = dict(self.comments)
+        comments["scenario.initial_state"] = (
+            f"from data: the {int((self.frame.outcome == 'open').sum())} deals open and the "
+            f"sellers active at {self.deals.as_of.date()}, loaded at t = 0"
+        )
+        return header + dump_toml(data, comments)
 
 
 def _comment(e: Estimate) -> str:
@@ -373,6 +388,11 @@ def _build(
         comments["routing.policy"] = "from data: the history's split of company leads"
     data["scenario"]["strategy"] = mode
     comments["scenario.strategy"] = "from data: the channels the export sold through"
+    data["scenario"]["start_month"] = start_month_at(deals.as_of)
+    comments["scenario.start_month"] = (
+        f"from the export date {deals.as_of.date()}: the calendar month of the first simulated "
+        "month's middle"
+    )
     if not base.scenario.name or base.scenario.name == "Untitled scenario":
         data["scenario"]["name"] = f"Calibrated from {deals.file}"
     try:

@@ -21,8 +21,10 @@ cannot separate its three parameters.
 re-expressed from that origin: ``linear``'s share ``g`` becomes ``g / (1 + g T)``; exponential
 and logistic keep ``g`` (and the ceiling). Its interval comes from the observed information
 (:func:`~.estimate.observed_information_interval`), for ``none`` the exact Poisson interval.
-Seasonality is rotated so that element 0 is the calendar month holding the middle of the first
-simulated month.
+Seasonality is written in calendar order (element 0 is January) and ``scenario.start_month``
+says which calendar month the simulation starts in: the one holding the middle of the first
+simulated month (:func:`start_month_at`), so that an export dated the last day of a month
+starts the next month, and one dated the 3rd starts the month it is in.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from channelsim.calibration.estimate import (
 )
 from channelsim.model.ledger import MONTH
 
-__all__ = ["LeadFit", "MonthlyLeads", "fit_leads", "monthly_leads"]
+__all__ = ["LeadFit", "MonthlyLeads", "fit_leads", "monthly_leads", "start_month_at"]
 
 SEASONAL_MONTHS = 24
 """Full months needed before seasonality is fitted (two of each calendar month)."""
@@ -56,6 +58,15 @@ AIC_TOLERANCE = 2.0
 """A richer model must beat the simplest one within this many AIC points to be chosen."""
 
 _DAY = pd.Timedelta(days=1)
+
+
+def start_month_at(at: pd.Timestamp) -> int:
+    """``scenario.start_month`` of a simulation that starts at date ``at`` (1 = January).
+
+    The calendar month holding the middle of the first simulated month: most of month 0
+    falls in it (for ``at`` on the 31st, the next month; on the 3rd, the month itself).
+    """
+    return int((at + pd.Timedelta(days=MONTH / 2)).month)
 
 
 @dataclass
@@ -234,9 +245,9 @@ class LeadFit:
     def demand_at(self, at: pd.Timestamp) -> dict[str, Any]:
         """The demand keys of a simulation that starts at date ``at``.
 
-        The trend is re-expressed from that origin (see the module docstring) and the
-        seasonality rotated so that element 0 is the calendar month of the first simulated
-        month's middle.
+        The trend is re-expressed from that origin (see the module docstring); the
+        seasonality stays in calendar order and ``scenario.start_month`` says where the
+        simulation enters it.
         """
         th = self.theta
         t = ((at - self.data.origin) / _DAY) / MONTH
@@ -256,11 +267,9 @@ class LeadFit:
             keys["demand.ceiling_leads_per_month"] = round(
                 float(math.exp(th[0]) * (1 + math.exp(th[2]))), 4
             )
+        keys["scenario.start_month"] = start_month_at(at)
         if self.seasonality is not None:
-            first = (at + pd.Timedelta(days=MONTH / 2)).month - 1
-            keys["demand.seasonality"] = [
-                round(float(self.seasonality[(first + i) % 12]), 4) for i in range(12)
-            ]
+            keys["demand.seasonality"] = [round(float(f), 4) for f in self.seasonality]
         return keys
 
 
@@ -409,8 +418,6 @@ def fit_leads(created: pd.Series, as_of: pd.Timestamp, horizon_months: int) -> L
     if chosen.seasonal:
         factors = np.exp(np.append(theta[k:], -theta[k:].sum()))
         season = list(factors / factors.mean())
-        first = (as_of + pd.Timedelta(days=MONTH / 2)).month - 1
-        rotated = [round(float(season[(first + i) % 12]), 4) for i in range(12)]
         estimates.append(
             Estimate(
                 "demand.seasonality",
@@ -418,9 +425,10 @@ def fit_leads(created: pd.Series, as_of: pd.Timestamp, horizon_months: int) -> L
                 math.nan,
                 math.nan,
                 n,
-                "12 monthly factors (mean 1) fitted with the trend; element 0 is the "
-                f"calendar month {first + 1} (the first simulated month)",
-                written=rotated,
+                "12 monthly factors (mean 1) fitted with the trend, January first; the "
+                f"simulation starts in calendar month {start_month_at(as_of)} "
+                "(scenario.start_month)",
+                written=[round(float(f), 4) for f in season],
             )
         )
     elif full < SEASONAL_MONTHS:

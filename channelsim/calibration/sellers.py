@@ -2,8 +2,8 @@
 
 **Active at the export date**: an owner with an open deal then, or a deal created or closed in
 the last :data:`ACTIVE_DAYS` days. Their count per channel is ``direct.initial_reps`` or a
-program's ``initial`` (every one fully productive in the model: tenure goes into the initial
-state file instead).
+program's ``initial``; their tenures go into the initial state file, from which each rep of the
+calibrated scenario starts at their point of the ramp.
 
 **Deals per seller** (``deals_per_rep``, ``deals_per_partner``: selling slots): for every owner
 with at least :data:`MIN_OWNER_DEALS` deals, the largest number of deals open at once on any

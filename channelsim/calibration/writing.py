@@ -17,8 +17,11 @@
 not there) with ``line`` (in the export), ``channel``, ``owner``, ``segment``, ``amount`` (null
 if none) and ``age_days`` (days open at the export date); ``sellers``: one object per active
 owner with ``owner``, ``channel``, ``tenure_days`` (days since their first deal: a lower bound
-for owners already there when the export begins) and ``open_deals``. The model does not load
-it yet; docs/calibration.md says how a deal's remaining cycle is to be drawn from its age.
+for owners already there when the export begins) and ``open_deals``. The calibrated scenario
+names it as its ``scenario.initial_state``, so its runs start from it
+(:mod:`channelsim.scenario.initial_state`, :mod:`channelsim.model.opening`). A segment the
+calibrated scenario does not have (one seen only on partner-sourced deals, say) is written as
+null: the run draws it by the segments' shares.
 
 The folder is written aside and swapped in whole (``replace_folder``), then the scenario file
 atomically, so an interrupted run leaves the previous complete outputs.
@@ -127,12 +130,13 @@ def initial_state(cal: Calibration) -> dict[str, Any]:
     """Today's open deals and active sellers (see the module docstring for the format)."""
     frame, as_of = cal.frame, cal.deals.as_of
     still = frame[frame.outcome == "open"]
+    segments = {s.name for s in cal.scenario.demand.segments}
     deals = [
         {
             "line": int(r.line),
             "channel": r.channel,
             "owner": r.owner,
-            "segment": r.segment,
+            "segment": r.segment if r.segment in segments or not segments else None,
             "amount": None if pd.isna(r.amount) else float(r.amount),
             "age_days": float((as_of - r.created) / _DAY),
         }

@@ -11,8 +11,9 @@ while it does so cannot cut that short into orphans: it kills the worker process
 left and exits with 130 at once.
 
 The verbs live in :mod:`.run_verbs` (the analyst's), :mod:`.plan_verbs` (the planners'),
-:mod:`.decide_verbs` (``optimize`` and ``voi``) and :mod:`.calibrate_verb` (a CRM export in, a
-calibrated scenario out); this module registers them. Heavy modules are imported inside
+:mod:`.decide_verbs` (``optimize`` and ``voi``), :mod:`.calibrate_verb` (a CRM export in, a
+calibrated scenario out) and :mod:`.metrics_verb` (the metric catalogue); this module registers
+them. Heavy modules are imported inside
 the verbs, so ``--help``, ``--version`` and input errors answer quickly.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import signal
 import sys
 import threading
@@ -28,9 +30,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from channelsim import __version__
-from channelsim.cli import calibrate_verb, decide_verbs, plan_verbs, run_verbs
+from channelsim.cli import calibrate_verb, decide_verbs, metrics_verb, plan_verbs, run_verbs
 from channelsim.cli.common import (
     DEBUG_ENV,
     EXIT_BAD_INPUT,
@@ -42,8 +45,41 @@ from channelsim.errors import ScenarioError
 
 __all__ = ["app", "main"]
 
+_BRACED = re.compile(r"\{([^{}]+)\}")
+
+
+class _PlainHelp:
+    """Help without the type artefacts of recent typer versions.
+
+    Newer typer shows ``<bool>`` in the type column of every flag (``--quiet <bool>``) and
+    braces around required arguments in the usage line (``run [OPTIONS] {SCENARIO}``): noise
+    to a newcomer, who reads ``<bool>`` as "this flag takes a value". A flag gets an empty
+    metavar (nothing in the type column), and the usage line loses the braces.
+    """
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [_BRACED.sub(r"\1", piece) for piece in pieces]
+
+
+class _Command(_PlainHelp, TyperCommand):
+    """A verb, with plain help (see :class:`_PlainHelp`)."""
+
+
+class _Group(_PlainHelp, TyperGroup):
+    """The ``channelsim`` group, with plain help (see :class:`_PlainHelp`)."""
+
+
 app = typer.Typer(
     name="channelsim",
+    cls=_Group,
     help="Direct, indirect or hybrid sales? Simulate a sales-channel strategy and read its "
     "margins, costs and scaling speed, with confidence intervals.",
     add_completion=False,
@@ -80,6 +116,7 @@ for _verb in (
     run_verbs.report,
     run_verbs.validate,
     run_verbs.schema,
+    metrics_verb.metrics,
     plan_verbs.sweep,
     plan_verbs.breakeven,
     plan_verbs.sensitivity,
@@ -87,7 +124,7 @@ for _verb in (
     decide_verbs.voi,
     calibrate_verb.calibrate,
 ):
-    app.command()(_verb)
+    app.command(cls=_Command)(_verb)
 
 
 def _is_click_error(exc: BaseException) -> bool:

@@ -197,7 +197,9 @@ def calibrate(
         print(f"note: {note}", file=sys.stderr)
     if bt is not None:
         print(bt.text())
+    still_open = int((cal.frame.outcome == "open").sum())
     print(
-        f"Calibrated scenario {target}; evidence in {folder}/ (fit.json, "
-        "calibration.html, plots/, sensitivity-ranges.toml, initial_state.json)"
+        f"Calibrated scenario {target}, starting from today's {still_open} open deals "
+        f"(initial_state.json); evidence in {folder}/ (fit.json, calibration.html, plots/, "
+        "sensitivity-ranges.toml, initial_state.json)"
     )

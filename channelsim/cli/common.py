@@ -38,10 +38,19 @@ DEBUG_ENV = "CHANNELSIM_DEBUG"
 
 
 def load(path: Path, overrides: list[str] | None) -> Scenario:
-    """The scenario file with its ``--set`` overrides, validated."""
-    from channelsim.scenario import load_scenario
+    """The scenario file with its ``--set`` overrides, validated.
 
-    return load_scenario(path, list(overrides or []))
+    A ``--set partners.NAME.kind=...`` that leaves keys the file sets at values other than the
+    new kind's defaults prints a ``warning:`` line per program on stderr (not an error: the
+    file's values win, as they always do).
+    """
+    from channelsim.scenario import kind_override_warnings, load_scenario
+
+    scenario = load_scenario(path, list(overrides or []))
+    if overrides:
+        for line in kind_override_warnings(path, overrides):
+            print(f"warning: {line}", file=sys.stderr)
+    return scenario
 
 
 def check_budget(

@@ -23,6 +23,8 @@ from channelsim.cli.common import (
     where,
 )
 from channelsim.cli.options import (
+    DEFAULT_METRIC,
+    METRICS_HINT,
     DaskOpt,
     ForceOpt,
     PlanJobsOpt,
@@ -48,7 +50,7 @@ ObjectiveOpt = Annotated[
         "--objective",
         metavar="METRIC[@CHANNEL]",
         help="The metric to optimise (better direction from the catalogue), on channel total "
-        "unless @CHANNEL, e.g. npv, contribution@direct.",
+        f"unless @CHANNEL, e.g. npv, contribution@direct ({METRICS_HINT}).",
     ),
 ]
 ResumeOpt = Annotated[
@@ -83,7 +85,7 @@ def optimize(
         ),
     ] = None,
     strategy: StrategyOpt = None,
-    objective: ObjectiveOpt = "npv",
+    objective: ObjectiveOpt = DEFAULT_METRIC,
     risk: Annotated[
         str,
         typer.Option(
@@ -100,7 +102,7 @@ def optimize(
             "-c",
             metavar="METRIC<=X|METRIC>=X",
             help="A bound on the mean of a metric over replications (METRIC@CHANNEL allowed), "
-            "repeatable, e.g. lost_lead_share@direct<=0.1.",
+            "repeatable, e.g. lost_lead_share@direct<=0.1 (metric names: channelsim metrics).",
             show_default=False,
         ),
     ] = None,
@@ -245,7 +247,7 @@ def voi(
             show_default=False,
         ),
     ] = None,
-    objective: ObjectiveOpt = "npv",
+    objective: ObjectiveOpt = DEFAULT_METRIC,
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,

@@ -116,9 +116,16 @@ DaskOpt = Annotated[
         show_default=False,
     ),
 ]
+DEFAULT_METRIC = "npv"
+"""The one default of every --metric and --objective: what the report's verdict ranks by."""
+METRICS_HINT = "`channelsim metrics` lists every metric with its unit and better direction"
 MetricOpt = Annotated[
     str,
-    typer.Option("--metric", "-m", help="Summary metric (see channelsim.metrics.SUMMARY_METRICS)."),
+    typer.Option(
+        "--metric",
+        "-m",
+        help=f"Summary metric, e.g. npv, contribution, cost_per_sale ({METRICS_HINT}).",
+    ),
 ]
 ChannelOpt = Annotated[
     str,

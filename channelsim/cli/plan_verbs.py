@@ -26,6 +26,7 @@ from channelsim.cli.common import (
     where,
 )
 from channelsim.cli.options import (
+    DEFAULT_METRIC,
     ChannelOpt,
     DaskOpt,
     ForceOpt,
@@ -109,7 +110,7 @@ def sweep(
         ),
     ] = False,
     set_: SetOpt = None,
-    metric: MetricOpt = "contribution",
+    metric: MetricOpt = DEFAULT_METRIC,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
@@ -230,7 +231,7 @@ def breakeven(
     ],
     low: Annotated[float, typer.Option("--low", help="Lower end of the search range.")],
     high: Annotated[float, typer.Option("--high", help="Upper end of the search range.")],
-    metric: MetricOpt = "contribution",
+    metric: MetricOpt = DEFAULT_METRIC,
     a: Annotated[str, typer.Option("--a", help="Strategy A.")] = "direct",
     b: Annotated[
         str,
@@ -334,7 +335,7 @@ def breakeven(
 
 def sensitivity(
     scenario: ScenarioArg,
-    metric: MetricOpt = "npv",
+    metric: MetricOpt = DEFAULT_METRIC,
     strategy: StrategyOpt = None,
     method: Annotated[
         str,

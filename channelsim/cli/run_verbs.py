@@ -29,6 +29,7 @@ from channelsim.cli.options import (
     SetOpt,
     StrategyOpt,
 )
+from channelsim.cli.provenance import provenance, provenance_lines, swing_of
 from channelsim.cli.tables import comparison_table, summary_tables
 from channelsim.errors import Problem, ScenarioError, UsageError
 
@@ -65,9 +66,9 @@ def run(
     """Simulate one strategy of a scenario and write its output folder.
 
     The folder holds scenario.resolved.toml (rerun it to reproduce the results), summary.csv,
-    summary.json, monthly.csv and run.json (date and run time), trace.csv with --trace, and
-    plots/*.png and report.html with --report. A summary table with 95% confidence intervals is
-    printed.
+    summary.json, monthly.csv, results.xlsx (the same tables for Excel) and run.json (date and
+    run time), trace.csv with --trace, and plots/*.png and report.html with --report. A summary
+    table with 95% confidence intervals is printed.
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
@@ -92,6 +93,7 @@ def run(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
+    result.meta["provenance"] = provenance(scenario, set_, seed, reps, [name])
     result.save(out_dir, report=report)
 
     if quiet:
@@ -100,11 +102,13 @@ def run(
     console = stdout_console()
     for table in summary_tables(result):
         console.print(table)
+    if scn.start_state is not None:
+        console.print(f"Started from today: {scn.start_state.summary()}", markup=False)
     extra = (", trace.csv" if trace else "") + (", plots/, report.html" if report else "")
     later = "" if report else f"; plots and report.html: channelsim report {out_dir}"
     console.print(
         f"Results in {out_dir}{os.sep} (scenario.resolved.toml, summary.csv, summary.json, "
-        f"monthly.csv{extra}; run.json has the date and run time{later})",
+        f"monthly.csv, results.xlsx{extra}; run.json has the date and run time{later})",
         markup=False,
     )
 
@@ -133,13 +137,24 @@ def compare(
             help="Skip cost_elasticity (booking every deal again at 0.9x and 1.1x win rates).",
         ),
     ] = False,
+    no_swing: Annotated[
+        bool,
+        typer.Option(
+            "--no-swing",
+            help="Skip 'what would change the answer' (the recommended strategy and the "
+            "runner-up rerun at the low and high value of a few key inputs).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Compare strategies side by side on common random numbers and write a report.
 
-    The folder holds everything `run` writes for every strategy, plus differences.csv (paired
-    differences A - B with 95% intervals and p_better), plots/*.png and report.html.
+    It prints the recommendation first (the decision rule: docs/cli.md), then the key metrics,
+    the verdict and what would change the answer. The folder holds everything `run` writes for
+    every strategy, plus differences.csv (paired differences A - B with 95% intervals and
+    p_better, also a sheet of results.xlsx), replications.csv, swing.csv, plots/*.png and
+    report.html.
     """
     scn = load(scenario, set_)
     names = None
@@ -171,14 +186,31 @@ def compare(
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
+    result.run.meta["provenance"] = provenance(scenario, set_, seed, reps, names)
+    recommendation = result.recommendation()
+    if not no_swing and recommendation.best and recommendation.runner_up:
+        result.swing = swing_of(result, recommendation, jobs=jobs, quiet=quiet)
     result.save(out_dir)
     if quiet:
         print(out_dir)
         return
+    from channelsim.analysis.decision import swing_sentences
+
     console = stdout_console()
+    console.print("Recommendation", style="bold")
+    for line in recommendation.sentences:
+        console.print(f"  {line}", markup=False)
     console.print(comparison_table(result.run))
     for line in result.verdict():
         console.print(f"- {line}", markup=False)
+    currency = result.run.scenario.scenario.currency
+    what_if = swing_sentences(result.swing, currency)
+    if what_if:
+        console.print("What would change the answer", style="bold")
+        for line in what_if:
+            console.print(f"  {line}", markup=False)
+    for line in provenance_lines(result.run.meta["provenance"], result.run.scenario):
+        console.print(line, markup=False)
     console.print(f"Report: {out_dir}{os.sep}report.html", markup=False)
 
 
@@ -187,7 +219,7 @@ def report(
         Path, typer.Argument(metavar="DIR", help="An output folder of run or compare.")
     ],
 ) -> None:
-    """Build (or rebuild) plots/*.png and report.html from an output folder's tables.
+    """Build (or rebuild) plots/*.png, report.html and results.xlsx from a folder's tables.
 
     The folder is one that run or compare wrote; a table that was truncated or damaged is
     named, and nothing is drawn.
@@ -224,6 +256,8 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     print(
         f"ok: {scenario} is valid (strategies: {names}; run simulates {default})", file=sys.stderr
     )
+    if scn.start_state is not None:
+        print(f"starts from today: {scn.start_state.summary()}", file=sys.stderr)
 
 
 def schema() -> None:

@@ -68,7 +68,7 @@ def summary_tables(result: RunResult) -> list[Any]:
         seed = result.meta.get("seed", scenario.seed)
         table = Table(
             title=f"{escape(scenario.name)}\nstrategy {escape(strategy)}: {reps} replications, "
-            f"seed {seed}, {scenario.horizon_months} months",
+            f"seed {seed}, {scenario.horizon_months} months, money in {scenario.currency}",
             caption=_CAPTION.format(reps=reps),
         )
         table.add_column("metric", style="bold")
@@ -116,7 +116,7 @@ def comparison_table(result: RunResult) -> Any:
     reps = int(result.meta.get("replications", meta.replications))
     table = Table(
         title=f"{escape(meta.name)}\n{reps} replications, seed {meta.seed}, "
-        f"{meta.horizon_months} months, all channels",
+        f"{meta.horizon_months} months, all channels, money in {meta.currency}",
         caption=_CAPTION.format(reps=reps),
     )
     table.add_column("metric", style="bold")

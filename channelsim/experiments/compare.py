@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from channelsim.analysis.decision import Recommendation, recommend_for
 from channelsim.analysis.differences import paired_differences
 from channelsim.analysis.verdict import verdict_lines
 from channelsim.experiments.executors import Executor, make_executor
@@ -42,11 +43,14 @@ class Comparison:
         run: the base runs of every strategy (``summary`` includes ``cost_elasticity``).
         differences: paired differences A - B per channel and metric (see DIFFERENCE_COLUMNS).
         elasticity: per strategy, replication and channel: ``cost_elasticity``.
+        swing: what would change the recommendation (``channelsim.planning.swing``; set by
+            the CLI's compare, None otherwise), saved as ``swing.csv``.
     """
 
     run: RunResult
     differences: pd.DataFrame
     elasticity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    swing: pd.DataFrame | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -68,12 +72,23 @@ class Comparison:
         target = self.run.scenario.targets.sales_per_month
         return verdict_lines(self.summary, self.differences, self.monthly, target)
 
+    def recommendation(self) -> Recommendation:
+        """The recommended strategy, its trade-offs and warnings (the report's first section).
+
+        See :mod:`channelsim.analysis.decision` for the rule.
+        """
+        return recommend_for(
+            self.run.scenario.to_toml_dict(), self.summary, self.differences, self.replications
+        )
+
     def save(self, out_dir: str | Path) -> Path:
         """Write the output folder, with ``differences.csv``, plots and report."""
         # imported here so that comparing never loads matplotlib until it saves
         from channelsim.outputs.run_folder import write_run
 
-        return write_run(Path(out_dir), **self.run.tables(), differences=self.differences)
+        return write_run(
+            Path(out_dir), **self.run.tables(), differences=self.differences, swing=self.swing
+        )
 
 
 def compare(

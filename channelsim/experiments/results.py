@@ -50,6 +50,7 @@ class RunResult:
             "monthly": self.monthly,
             "meta": self.meta,
             "trace": self.trace,
+            "replications": self.replications,
         }
 
     def save(self, out_dir: str | Path, *, report: bool = True) -> Path:

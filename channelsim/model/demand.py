@@ -188,7 +188,7 @@ def demand_spec(sc: Scenario) -> DemandSpec:
     )
 
 
-class _Attributes:
+class LeadAttributes:
     """Turns a lead's own uniform and normal draws into segment, size and deal value."""
 
     def __init__(self, spec: DemandSpec) -> None:
@@ -203,13 +203,23 @@ class _Attributes:
         self, seg_u: np.ndarray, z: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Segment index, size (units) and deal value of each lead."""
+        seg = self.segments(seg_u)
+        size, value = self.values(seg, z)
+        return seg, size, value
+
+    def segments(self, seg_u: np.ndarray) -> np.ndarray:
+        """Segment index of each lead, from its own uniform (by the segments' shares)."""
         seg = np.searchsorted(self.cum_shares, seg_u, side="right")
         np.minimum(seg, len(self.sizes) - 1, out=seg)
+        return seg
+
+    def values(self, seg: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Size (units) and deal value of leads of segments ``seg``, from their own normals."""
         size = self.sizes[seg]
         value = self.price * size
         if self.sigma:  # lognormal noise with mean 1 and the given coefficient of variation
             value = value * np.exp(self.sigma * z - self.sigma**2 / 2)
-        return seg, size, value
+        return size, value
 
 
 class DemandStream:
@@ -223,7 +233,7 @@ class DemandStream:
     def __init__(self, spec: DemandSpec, rng: np.random.Generator) -> None:
         self.spec = spec
         self.rng = rng
-        self._attributes = _Attributes(spec)
+        self._attributes = LeadAttributes(spec)
         self.position = 0.0  # unit time reached: the cumulative intensity of the past months
         self._epochs = np.empty(0)  # unit-rate arrival epochs of the candidates not yet used
         self._draws = np.empty((4, 0))  # their own draws: segment u, noise z, patience u, u
@@ -276,7 +286,7 @@ class LeadMaker:
         self.spec = spec
         self.rng = rng
         self.block = block
-        self._attributes = _Attributes(spec)
+        self._attributes = LeadAttributes(spec)
         self._buf: list[tuple[int, float, float, float, float]] = []
 
     def _refill(self) -> None:

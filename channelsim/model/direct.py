@@ -10,7 +10,7 @@ Who to hire is a policy object (plan, demand, budget), so a new policy is a new 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import simpy
@@ -111,6 +111,10 @@ class SalesForce:
         tenure: sampler of rep tenures in days (exponential at the attrition rate).
         time_to_hire: sampler of requisition fill times in days.
         company_net_revenue: month -> company net revenue, for the budget policy.
+        tenures: days already served by the first initial reps (``scenario.initial_state``):
+            each starts at that point of the ramp; the others are fully ramped. Tenure is
+            exponential, so a rep's remaining time is drawn as a new rep's (memoryless: having
+            stayed ``t`` days already changes nothing), from the same stream as without them.
     """
 
     def __init__(
@@ -137,6 +141,7 @@ class SalesForce:
         fixed_cost_per_month: float,
         company_net_revenue: Callable[[int], float],
         horizon_days: float,
+        tenures: Sequence[float] = (),
     ) -> None:
         self.env = env
         self.channel = channel
@@ -176,8 +181,15 @@ class SalesForce:
         self.demand_since = 0.0
         self._t_acc = 0.0
         self._rep_days = 0.0
-        for _ in range(initial_reps):
-            self._add_rep(Seller(deals_per_rep))
+        self.initial_sellers: list[Seller] = []  # in order: the first ones have ``tenures``
+        for i in range(initial_reps):
+            rep = (
+                Seller(deals_per_rep, -tenures[i], ramp_days, ramp_start)
+                if i < len(tenures)
+                else Seller(deals_per_rep)
+            )
+            self.initial_sellers.append(rep)
+            self._add_rep(rep)
 
     def start(self) -> None:
         """Start the hiring reviews (call once, before running)."""

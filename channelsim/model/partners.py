@@ -93,8 +93,8 @@ class PartnerNetwork:
         self._t_acc = 0.0
         self._active_days = 0.0
         self._source_ev: simpy.Event | None = None
-        for _ in range(min(initial, max_partners)):
-            self._activate()
+        # kept so that the initial state's open deals can find their owners
+        self.initial_partners = [self._activate() for _ in range(min(initial, max_partners))]
 
     def start(self) -> None:
         """Start recruiting (call once, before running)."""
@@ -143,7 +143,7 @@ class PartnerNetwork:
             self._activated[int(self.env.now / MONTH)] += 1
             self._activate()
 
-    def _activate(self) -> None:
+    def _activate(self) -> Seller:
         env = self.env
         self._accrue(env.now)
         self.active += 1
@@ -155,6 +155,7 @@ class PartnerNetwork:
             ev.callbacks.append(self._churn)
         self.channel.add_seller(partner)
         self._reschedule_sourced()
+        return partner
 
     def _churn(self, ev: simpy.Event) -> None:
         now = self.env.now

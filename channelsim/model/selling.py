@@ -12,6 +12,14 @@ two of those moments, this is exactly what a timer per lead would do, for a thir
 Reneged leads are dropped from the queue lazily and both queue and heap are compacted when stale
 entries pile up, so memory follows the number of waiting leads, not the number of leads in the
 run.
+
+**Deals already open at t = 0** (``scenario.initial_state``, :mod:`.opening`) enter through
+:meth:`Channel.open_deal`, never through :meth:`Channel.arrive`: they are not this run's leads.
+One that finds a free slot holds it for its remaining cycle at once; one that does not (more
+open deals than slots) waits at the head of the queue, never reneges (it already reached a
+seller once) and, when a slot frees, starts its remaining cycle then. That takes a wrapper
+around ``_start`` set on the instance only while such deals wait, so a run without them pays
+nothing for it.
 """
 
 from __future__ import annotations
@@ -80,6 +88,15 @@ class Seller:
         if now >= self.ramp_end:
             return 1.0
         return self.p0 + self.slope * (now - self.start)
+
+    def productivity_at_creation(self, age: float) -> float:
+        """Productivity on a deal that was created ``age`` days before t = 0.
+
+        A deal's win probability is set by its seller's productivity when they took it (the
+        ramp the calibration fits is by tenure at the deal's creation); a deal older than its
+        seller's tenure (handed over) counts from the seller's start.
+        """
+        return self.productivity(max(-age, self.start))
 
 
 @dataclass(frozen=True)
@@ -172,6 +189,7 @@ class Channel:
         self._queue_t = 0.0  # when n_waiting last changed (or the integral was last brought up)
         self._timeout = env.timeout  # bound once: the hot path schedules one Timeout per sale
         self._finish_cb = self._on_finish
+        self._pending: dict[Lead, float] = {}  # open deals of t = 0 waiting: remaining cycle
 
     # -- time-weighted slot accounting -------------------------------------------------------
     def _accrue(self, now: float) -> None:
@@ -234,6 +252,76 @@ class Channel:
             if self.free_slots:
                 self._dispatch()
         return disrupted
+
+    # -- deals open at t = 0 ------------------------------------------------------------------
+    def open_deal(self, lead: Lead, seller: Seller | None, remaining: float, age: float) -> bool:
+        """Put a deal of the initial state in progress now (see the module notes).
+
+        Args:
+            lead: the deal (its segment, value and outcome draw set).
+            seller: its owner's seller, when the owner is one of the channel's sellers; any
+                seller with a free slot takes it otherwise.
+            remaining: what is left of its cycle (days).
+            age: how long it has been open already (days), for its win probability.
+
+        Returns:
+            Whether it holds a slot now (False: it waits for one).
+        """
+        now = self.env.now
+        if seller is None or seller.gone or not seller.free:
+            seller = self._free_seller()
+        if seller is None:
+            lead.state = WAITING  # not served: the seller who takes it sets its productivity
+            self._queue_area += self.n_waiting * (now - self._queue_t)
+            self._queue_t = now
+            self.queue.append(lead)
+            self.n_waiting += 1
+            if not self._pending:
+                self._start = self._start_pending  # until every waiting open deal has started
+            self._pending[lead] = remaining
+            return False
+        self._accrue(now)
+        seller.free -= 1  # the stack is lazy: a full seller left in it is skipped by _start
+        self.free_slots -= 1
+        self.busy += 1
+        seller.deals[lead] = None
+        lead.seller = seller
+        lead.state = SELLING
+        lead.served = True
+        lead.prod = seller.productivity_at_creation(age)
+        ev = self._timeout(remaining, lead)
+        lead.ev = ev
+        ev.callbacks.append(self._finish_cb)
+        return True
+
+    def abandon_deal(self, lead: Lead, age: float) -> None:
+        """A deal of the initial state that no seller of this strategy works: lost at t = 0.
+
+        ``age`` (days open) is for the trace.
+        """
+        lead.state = DONE
+        self._lost_deals[int(self.env.now / MONTH)] += 1
+
+    def _free_seller(self) -> Seller | None:
+        stack = self.stack
+        while stack and (stack[-1].gone or not stack[-1].free):
+            stack.pop().in_stack = False
+        return stack[-1] if stack else None
+
+    def _start_pending(self, lead: Lead, now: float) -> None:
+        start = type(self)._start
+        rest = self._pending.pop(lead, None)
+        if rest is None:
+            start(self, lead, now)
+        else:
+            cycle = self._cycle
+            self._cycle = lambda: rest  # the deal goes on with its own remaining cycle
+            try:
+                start(self, lead, now)
+            finally:
+                self._cycle = cycle
+        if not self._pending:
+            del self._start  # back to the class's method
 
     # -- leads -------------------------------------------------------------------------------
     def arrive(self, lead: Lead, patience: float) -> None:

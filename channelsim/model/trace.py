@@ -8,7 +8,9 @@ never does. It costs nothing when off, because it lives in a subclass: a traced 
 untraced one (tested).
 
 Columns of a trace (``TRACE_COLUMNS``): ``lead`` (arrival order in the replication), ``source``
-(``company`` or ``partner`` for leads a program's partners brought in), ``segment``, ``channel``
+(``company``, ``partner`` for leads a program's partners brought in, or ``initial`` for the
+deals open at t = 0 of ``scenario.initial_state``: ``arrival_day`` is minus their age, and so is
+``start_day`` unless they had to wait for a slot), ``segment``, ``channel``
 (where it was sold to or waited), ``value`` (the deal's list value), ``arrival_day``,
 ``start_day`` and ``wait_days`` (empty if it never reached a seller), ``end_day`` (when it was
 won, lost or gave up; empty if still open at the horizon), ``outcome`` (``sale``, ``lost_deal``,
@@ -93,11 +95,18 @@ class Tracer:
         ]
         self._next_id += 1
 
-    def started(self, lead: Lead, now: float) -> None:
-        """A seller took the lead for the first time."""
+    def opened(self, lead: Lead, channel: str, age: float) -> None:
+        """A deal of the initial state entered ``channel``, open for ``age`` days already."""
+        source, self.source = self.source, "initial"
+        self.arrived(lead, channel)
+        self.source = source
+        self._open[lead][_ARRIVAL] = -age
+
+    def started(self, lead: Lead, now: float, wait: float | None = None) -> None:
+        """A seller took the lead for the first time, ``wait`` days after its arrival (default)."""
         rec = self._open[lead]
         rec[_START] = now
-        rec[_WAIT] = now - lead.arrival
+        rec[_WAIT] = now - lead.arrival if wait is None else wait
 
     def assigned(self, lead: Lead, seller: Seller, channel: str) -> None:
         """A seller of ``channel`` took the lead (first time or after a disruption)."""
@@ -138,6 +147,22 @@ class TracedChannel(Channel):
     def arrive(self, lead: Lead, patience: float) -> None:  # noqa: D102 - as Channel
         self.tracer.arrived(lead, self.name)
         super().arrive(lead, patience)
+
+    def open_deal(  # noqa: D102 - as Channel
+        self, lead: Lead, seller: Seller | None, remaining: float, age: float
+    ) -> bool:
+        self.tracer.opened(lead, self.name, age)
+        placed = super().open_deal(lead, seller, remaining, age)
+        if placed:
+            self.tracer.started(lead, -age, wait=0.0)
+            assert lead.seller is not None
+            self.tracer.assigned(lead, lead.seller, self.name)
+        return placed
+
+    def abandon_deal(self, lead: Lead, age: float) -> None:  # noqa: D102 - as Channel
+        self.tracer.opened(lead, self.name, age)
+        self.tracer.ended(lead, self.env.now, "lost_deal")
+        super().abandon_deal(lead, age)
 
     def _start(self, lead: Lead, now: float) -> None:
         if not lead.served:

@@ -3,7 +3,10 @@
 ``World`` turns a resolved scenario into plain numbers, samplers and policy objects once, so
 the event loop touches no pydantic model and no pandas. Channels: row 0 of the ledger is the
 direct team, rows 1.. are the partner programs in file order; every strategy has the same rows
-(an unused channel stays at zero), so strategies line up in every table.
+(an unused channel stays at zero), so strategies line up in every table. With
+``scenario.initial_state`` the first reps take their tenures from it and its open deals are put
+in place before the clock starts (:mod:`channelsim.model.opening`); without it nothing of that
+runs.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from channelsim.model.demand import DemandStream, LeadMaker, demand_spec
 from channelsim.model.direct import YEAR, BudgetPolicy, DemandPolicy, PlanPolicy, SalesForce
 from channelsim.model.elasticity import ElasticChannel
 from channelsim.model.ledger import MONTH, Ledger
+from channelsim.model.opening import ChannelStart, open_pipeline, owners_of
 from channelsim.model.partners import PartnerNetwork
 from channelsim.model.routing import (
     ConflictRouting,
@@ -38,6 +42,7 @@ from channelsim.randomness import Streams
 
 if TYPE_CHECKING:
     from channelsim.scenario import Scenario
+    from channelsim.scenario.initial_state import InitialState
 
 MODES = ("direct", "indirect", "hybrid")
 
@@ -109,6 +114,7 @@ class World:
             return TracedChannel(env, index, ledger, *args, tracer=tracer, name=name)
 
         self.ledger = ledger = Ledger(len(self.channel_names), self.months)
+        state = sc.start_state
 
         segments = sc.demand.segments
         seg_factors = [s.win_rate_factor for s in segments] or [1.0]
@@ -157,6 +163,7 @@ class World:
                 policy = BudgetPolicy(h.budget_share_of_revenue, h.budget_window_months, loaded)
             tenure_mean = YEAR / d.attrition_annual if d.attrition_annual > 0 else math.inf
             expo = _expo_sampler(streams("direct:tenure"))
+            team = state.sellers_in("direct")[: d.initial_reps] if state is not None else []
             self.force = SalesForce(
                 env,
                 self.direct,
@@ -181,6 +188,7 @@ class World:
                 fixed_cost_per_month=d.fixed_cost_per_month,
                 company_net_revenue=self._net_revenue,
                 horizon_days=self.horizon,
+                tenures=[m.tenure_days for m in team],
             )
 
         # partner programs
@@ -250,6 +258,9 @@ class World:
                 )
             )
 
+        if state is not None:
+            self._open_pipeline(state, streams, sc)
+
         # routing of company leads
         routing_u = _uniform_sampler(streams("routing"))
         picker = PartnerPicker(self.program_channels if mode != "direct" else [], routing_u)
@@ -288,6 +299,29 @@ class World:
             )
 
     # -- helpers -----------------------------------------------------------------------------
+    def _open_pipeline(self, state: InitialState, streams: Streams, sc: Scenario) -> None:
+        """Today's open deals in their channels (:mod:`channelsim.model.opening`)."""
+        starts = {
+            "direct": ChannelStart(
+                self.direct,
+                sc.direct.sales_cycle_days,
+                owners_of(state.sellers_in("direct"), self.force.initial_sellers)
+                if self.force is not None
+                else {},
+                works=self.force is not None,
+            )
+        }
+        networks = {net.channel.index: net for net in self.networks}
+        for i, (p, chan) in enumerate(zip(sc.partners, self.program_channels, strict=True), 1):
+            net = networks.get(i)
+            starts[p.name] = ChannelStart(
+                chan,
+                p.sales_cycle_days,
+                owners_of(state.sellers_in(p.name), net.initial_partners) if net else {},
+                works=net is not None,
+            )
+        open_pipeline(state, starts, self.spec, [s.name for s in sc.demand.segments], streams)
+
     def _subscribe(
         self,
         chan: Channel,

@@ -2,7 +2,8 @@
 
 :func:`save_figure` writes a PNG with no version or date in it (the same figure gives the same
 bytes). :func:`save_plots` draws every figure a folder has data for, in forked processes where
-the platform forks: drawing is most of the time a report takes.
+the platform forks: drawing is most of the time a report takes. Other slow writers of the same
+folder (the Excel workbook) can ride in the same pool, so they cost no extra wall time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -105,8 +106,8 @@ def _cash_moves_later(monthly) -> bool:
     return bool(late or opening)
 
 
-_PENDING: list[tuple[Callable[[], Figure], Path]] = []
-"""Figures a forked worker draws (inherited from the parent, so nothing is pickled)."""
+_PENDING: list[Callable[[], Path | None]] = []
+"""The writes a forked worker does (inherited from the parent, so nothing is pickled)."""
 
 
 def _quiet_worker() -> None:
@@ -114,12 +115,17 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _draw_pending(i: int) -> Path:
-    build, path = _PENDING[i]
-    return save_figure(build(), path)
+def _run_pending(i: int) -> object:
+    return _PENDING[i]()
 
 
-def save_plots(folder: Path, jobs: int | None = None) -> list[Path]:
+def _drawer(build: Callable[[], Figure], path: Path) -> Callable[[], Path]:
+    return lambda: save_figure(build(), path)
+
+
+def save_plots(
+    folder: Path, jobs: int | None = None, *, also: Sequence[Callable[[], object]] = ()
+) -> list[Path]:
     """Draw every plot the output folder has data for into ``folder/plots/*.png``.
 
     Drawing is most of the time a report takes (about 3 s for the SaaS comparison), so the
@@ -128,22 +134,30 @@ def save_plots(folder: Path, jobs: int | None = None) -> list[Path]:
 
     Args:
         folder: an output folder (``monthly.csv`` and ``summary.csv`` written by a run).
-        jobs: processes (None: all cores, at most one per figure).
+        jobs: processes (None: all cores, at most one per task).
+        also: more writers of the folder to run in the same workers, e.g. the Excel
+            workbook (started first: they are among the slowest tasks); their results are
+            dropped and their errors raised.
 
     Returns:
-        The paths written, in report order.
+        The plot paths written, in report order.
     """
     out = Path(folder) / PLOTS_DIR
-    todo = [(build, out / f"{stem}.png") for stem, build in folder_figures(Path(folder))]
+    plots = folder_figures(Path(folder))
+    todo = [*also, *(_drawer(build, out / f"{stem}.png") for stem, build in plots)]
     jobs = min(len(todo), jobs or os.cpu_count() or 1)
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [save_figure(build(), path) for build, path in todo]
-    _PENDING[:] = todo
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs, _quiet_worker) as pool:
-            # the slowest figures first, so that no worker is left with a long one at the end
-            order = sorted(range(len(todo)), key=lambda i: todo[i][1].stem != "capacity")
-            done = dict(zip(order, pool.map(_draw_pending, order, chunksize=1), strict=True))
-    finally:
-        _PENDING.clear()
-    return [done[i] for i in range(len(todo))]
+        done = [task() for task in todo]
+    else:
+        # the slowest tasks first, so that no worker is left with a long one at the end
+        slow = [i for i, (stem, _build) in enumerate(plots, len(also)) if stem == "capacity"]
+        order = list(dict.fromkeys([*range(len(also)), *slow, *range(len(todo))]))
+        _PENDING[:] = todo
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs, _quiet_worker) as pool:
+                results = pool.map(_run_pending, order, chunksize=1)
+        finally:
+            _PENDING.clear()
+        by_task = dict(zip(order, results, strict=True))
+        done = [by_task[i] for i in range(len(todo))]
+    return [Path(p) for p in done[len(also) :]]

@@ -9,8 +9,8 @@ file (the sweep store, which must survive a crash).
 sibling, then swaps it in with renames (:func:`swap_in`), so an interrupted write leaves the
 previous complete folder (or the new complete one), never a half-written one.
 
-**Marked folders.** Every output folder gets a ``manifest.json`` naming its kind (run, compare,
-sweep, breakeven, sensitivity) and the files channelsim wrote. :func:`check_out_dir` lets a
+**Marked folders.** Every output folder gets a ``manifest.json`` naming its kind
+(:data:`FOLDER_KINDS`) and the files channelsim wrote. :func:`check_out_dir` lets a
 folder be replaced only when it is absent, empty, or exactly such a folder of the same kind, so
 a mistyped ``--out`` never deletes a user's files or another command's results. The hidden
 temporaries a killed writer leaves behind are deleted by the next write to the same target.
@@ -57,12 +57,14 @@ __all__ = [
     "PLOTS_DIR",
     "POINTS_CSV",
     "RANGES_TOML",
+    "REPLICATIONS_CSV",
     "REPORT_HTML",
     "RESOLVED_SCENARIO",
     "RESULTS_CSV",
     "RUN_JSON",
     "SENSITIVITY_CSV",
     "SUMMARY_COLUMNS",
+    "SWING_CSV",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
     "TRACE_CSV",
@@ -87,6 +89,8 @@ RESOLVED_SCENARIO = "scenario.resolved.toml"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 MONTHLY_CSV = "monthly.csv"
+REPLICATIONS_CSV = "replications.csv"
+SWING_CSV = "swing.csv"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
 TRACE_CSV = "trace.csv"
@@ -195,16 +199,8 @@ def fsync_dir(folder: Path) -> None:
 
 # --- folders ----------------------------------------------------------------------------------
 
-FOLDER_KINDS = (
-    "run",
-    "compare",
-    "sweep",
-    "breakeven",
-    "sensitivity",
-    "calibration",
-    "optimize",
-    "voi",
-)
+FOLDER_KINDS = ("run", "compare", "sweep", "breakeven", "sensitivity", "calibration",
+                "optimize", "voi")  # fmt: skip
 """The kinds of output folder, one per writing verb, named in each folder's ``manifest.json``."""
 
 LOCK = ".lock"

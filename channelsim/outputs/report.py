@@ -1,10 +1,12 @@
 """The HTML report of an output folder: one self-contained page built from the folder's files.
 
 ``build_report(folder)`` reads ``summary.csv``, ``monthly.csv``, ``differences.csv`` (comparisons
-only), ``summary.json`` (its ``meta``) and ``scenario.resolved.toml``, draws ``plots/*.png``
-(:func:`channelsim.outputs.figures.save_plots`) and writes ``report.html``: the verdict, the key
-metrics with their 95% intervals, a per-channel table, the paired differences, the plots with
-captions, the margin bridge and the scenario as run. Images are inline data URIs and the CSS is
+only), ``replications.csv``, ``swing.csv``, ``summary.json`` (its ``meta``) and
+``scenario.resolved.toml``, draws ``plots/*.png`` (:func:`channelsim.outputs.figures.save_plots`)
+and writes ``report.html``: first the recommendation, what would change it and where the numbers
+come from (:mod:`.report_decision`), then the verdict, the key metrics with their 95% intervals,
+a per-channel table, the paired differences, the plots with captions, the margin bridge and the
+scenario as run (below its file's own header comments). Images are inline data URIs and the CSS is
 inline, so the page opens anywhere without a network. The page holds no date or
 version-dependent bytes beyond what the folder already records: building it twice from the
 same folder gives the same bytes.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +27,20 @@ from channelsim.outputs.figures import save_plots
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
+    REPLICATIONS_CSV,
     REPORT_HTML,
     SUMMARY_CSV,
+    SWING_CSV,
     atomic_write,
 )
 from channelsim.outputs.plots import strategy_colors
 from channelsim.outputs.reading import read_meta, read_scenario, read_table, target_sales
+from channelsim.outputs.report_decision import (
+    header_comments_block,
+    provenance_section,
+    recommendation_section,
+    swing_section,
+)
 from channelsim.outputs.report_sections import (
     bridge_table,
     bullets,
@@ -38,6 +49,7 @@ from channelsim.outputs.report_sections import (
     key_table,
     replications,
 )
+from channelsim.outputs.xlsx import write_folder_workbook
 
 __all__ = ["REPORT_HTML", "build_report", "render_report"]
 
@@ -88,6 +100,17 @@ p.note, figcaption, caption { color: var(--muted); font-size: 0.9em; }
 ul.verdict { background: var(--band); border-left: 4px solid #0072B2; padding: 12px 16px 12px 32px;
   margin: 8px 0; }
 ul.verdict li { margin: 4px 0; }
+section.summary { background: var(--band); border-left: 4px solid #009E73;
+  padding: 8px 16px; margin: 8px 0; font-size: 1.05em; }
+section.summary p { margin: 6px 0; }
+section.summary p.warning { color: #8a1c00; font-weight: 600; }
+ul.provenance { margin: 4px 0 8px; padding-left: 20px; color: var(--muted); }
+div.first { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 28px; }
+@media (max-width: 900px) { div.first { grid-template-columns: minmax(0, 1fr); } }
+aside.first-side { font-size: 0.9em; }
+aside.first-side .scroll { max-height: 460px; overflow-y: auto; }
+aside.first-side table { width: 100%; }
+aside.first-side td, aside.first-side th { padding: 3px 6px; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 caption { caption-side: bottom; text-align: left; padding-top: 6px; }
@@ -191,17 +214,33 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
     description = str(scenario.get("scenario", {}).get("description") or "").strip()
     verdict = verdict_lines(summary, differences, monthly, target)
     plots = {p.stem: p for p in plot_paths}
+    currency = str(scenario.get("scenario", {}).get("currency") or "USD")
+    decision, _rec = recommendation_section(
+        scenario, summary, differences, read_table(folder / REPLICATIONS_CSV)
+    )
+    swing = swing_section(read_table(folder / SWING_CSV), currency)
     body = [
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="meta">{html.escape(_meta_line(meta, scenario, strategies, reps))}</p>',
         *([f"<p>{html.escape(description)}</p>"] if description else []),
+        '<div class="first">',
+        '<div class="first-main">',
+        "<h2>Recommendation</h2>",
+        decision,
+        *(["<h2>What would change the answer</h2>", swing] if swing else []),
+        "</div>",
+        '<aside class="first-side">',
+        "<h2>Where these numbers come from</h2>",
+        provenance_section(meta, scenario),
+        "</aside>",
+        "</div>",
         "<h2>Verdict</h2>",
         bullets(verdict) or '<p class="note">No claim is supported by these runs.</p>',
         '<p class="note">Only differences whose 95% interval excludes zero are stated.</p>',
         "<h2>Key metrics</h2>",
-        key_table(summary, strategies, reps, horizon, target, colors),
+        key_table(summary, strategies, reps, horizon, target, colors, currency),
         "<h2>By channel</h2>",
-        channel_table(summary, strategies, reps, colors),
+        channel_table(summary, strategies, reps, colors, currency),
     ]
     if differences is not None and not differences.empty:
         section = differences_section(differences, target, colors)
@@ -218,10 +257,11 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
         body.append("<h2>Margin bridge</h2>")
         if "margin_bridge" in plots:
             body.append(_figure(plots["margin_bridge"]))
-        body.append(bridge_table(bridge, strategies, colors))
+        body.append(bridge_table(bridge, strategies, colors, currency))
     if toml_text:
         body += [
             "<h2>Assumptions: the scenario as run</h2>",
+            header_comments_block(meta),
             '<p class="note">Every default filled in; rerunning this file reproduces the '
             "results (its first lines say how).</p>",
             f"<pre>{html.escape(toml_text)}</pre>",
@@ -251,6 +291,9 @@ def render_report(folder: Path, plot_paths: Sequence[Path]) -> str:
 def build_report(folder: Path) -> Path:
     """Draw the plots and write the self-contained ``report.html`` of an output folder.
 
+    ``results.xlsx`` is (re)written from the folder's tables at the same time, in one of the
+    processes that draw the plots.
+
     Args:
         folder: an output folder (at least ``summary.csv``; ``monthly.csv`` for the plots over
             time, ``differences.csv`` for the paired differences).
@@ -259,6 +302,6 @@ def build_report(folder: Path) -> Path:
         The path of ``report.html``.
     """
     folder = Path(folder)
-    paths = save_plots(folder)
+    paths = save_plots(folder, also=[partial(write_folder_workbook, folder)])
     text = render_report(folder, paths)
     return atomic_write(folder / REPORT_HTML, text)

@@ -149,12 +149,14 @@ def key_table(
     horizon: int | None,
     target: float | None,
     colors: dict[str, str],
+    currency: str = "USD",
 ) -> str:
     """The key-metrics table (channel total): one column per strategy."""
     head = "".join(f"<th>{swatch(s, colors)}</th>" for s in strategies)
+    money = html.escape(currency)
     lines = [
         '<div class="scroll"><table class="key">',
-        f"<thead><tr><th>metric (all channels)</th>{head}</tr></thead><tbody>",
+        f"<thead><tr><th>metric (all channels; money in {money})</th>{head}</tr></thead><tbody>",
     ]
     present = set(summary["metric"])
     for metric in KEY_METRICS + optional_key_metrics(summary):
@@ -201,7 +203,11 @@ def key_table(
 
 
 def channel_table(
-    summary: pd.DataFrame, strategies: Sequence[str], reps: int, colors: dict[str, str]
+    summary: pd.DataFrame,
+    strategies: Sequence[str],
+    reps: int,
+    colors: dict[str, str],
+    currency: str = "USD",
 ) -> str:
     """The per-channel table: a group of rows per strategy."""
     channels_all = list(dict.fromkeys(summary["channel"].astype(str)))
@@ -211,7 +217,7 @@ def channel_table(
     )
     lines = [
         '<div class="scroll"><table class="channels">',
-        f"<thead><tr><th>channel</th>{head}</tr></thead><tbody>",
+        f"<thead><tr><th>channel (money in {html.escape(currency)})</th>{head}</tr></thead><tbody>",
     ]
     for strategy in strategies:
         lines.append(
@@ -336,12 +342,18 @@ def differences_section(
     return "\n".join(lines)
 
 
-def bridge_table(bridge: pd.DataFrame, strategies: Sequence[str], colors: dict[str, str]) -> str:
+def bridge_table(
+    bridge: pd.DataFrame,
+    strategies: Sequence[str],
+    colors: dict[str, str],
+    currency: str = "USD",
+) -> str:
     """The margin bridge as a table: one column per strategy."""
     head = "".join(f"<th>{swatch(s, colors)}</th>" for s in strategies)
+    step = f"step (all channels, over the horizon; {html.escape(currency)})"
     lines = [
         '<div class="scroll"><table class="bridge">',
-        f"<thead><tr><th>step (all channels, over the horizon)</th>{head}</tr></thead><tbody>",
+        f"<thead><tr><th>{step}</th>{head}</tr></thead><tbody>",
     ]
     for step in dict.fromkeys(bridge["step"].astype(str)):
         cells = []

@@ -7,7 +7,14 @@
     summary.csv              strategy, channel, metric, mean, std, ci_low, ci_high, n, median
     summary.json             the same numbers nested strategy -> channel -> metric, plus "meta"
     monthly.csv              strategy, replication, month, channel, one column per monthly metric
+    replications.csv         strategy, replication, channel, one column per summary metric (the
+                             per-replication values behind summary.csv: how often a strategy is
+                             best, paired comparisons)
     differences.csv          (comparisons) paired differences A - B
+    swing.csv                (compare, CLI) what would change the answer: the recommended
+                             strategy's lead over the runner-up at each key input's low and high
+    results.xlsx             the tables above as an Excel workbook (summary, differences,
+                             monthly means, assumptions), built from the files above
     plots/*.png, report.html figures and the self-contained report built from the files above
     run.json                 when the folder was written and how long the run took
     manifest.json            the kind of folder (run or compare) and every file written
@@ -18,7 +25,9 @@ Every file but ``run.json`` is reproducible: the same scenario, seed and version
 bytes, whatever the machine or the number of worker processes (floats are written with a fixed
 format, JSON keys in a fixed order, and no clock time goes into them). ``run.json`` is the only
 file that records the date and the run time, so it is the only one that differs between two
-identical runs. Writers take tables, never the objects that produced them.
+identical runs (``summary.json``'s ``meta.provenance`` records the command's options and
+scenario file, so rerunning ``scenario.resolved.toml`` without them changes only that).
+Writers take tables, never the objects that produced them.
 """
 
 from __future__ import annotations
@@ -37,11 +46,13 @@ from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
     PLOTS_DIR,
+    REPLICATIONS_CSV,
     RESOLVED_SCENARIO,
     RUN_JSON,
     SUMMARY_COLUMNS,
     SUMMARY_CSV,
     SUMMARY_JSON,
+    SWING_CSV,
     TRACE_CSV,
     atomic_write,
     replace_folder,
@@ -67,7 +78,7 @@ __all__ = [
 ]
 
 REPRODUCIBLE_FILES: tuple[str, ...] = (RESOLVED_SCENARIO, SUMMARY_CSV, SUMMARY_JSON, MONTHLY_CSV)
-# differences.csv, plots/*.png and report.html are reproducible too (same bytes for the same run)
+# differences.csv, results.xlsx, plots/*.png and report.html are reproducible too (same bytes)
 """Files whose bytes depend only on the scenario, seed and channelsim version."""
 
 SUMMARY_STATS: tuple[str, ...] = SUMMARY_COLUMNS[3:]
@@ -85,12 +96,14 @@ def write_run(
     meta: Mapping[str, Any],
     trace: pd.DataFrame | None = None,
     differences: pd.DataFrame | None = None,
+    replications: pd.DataFrame | None = None,
+    swing: pd.DataFrame | None = None,
     report: bool = True,
 ) -> Path:
     """Write the output folder of a run, replacing any previous output folder there.
 
-    The folder gets the tables, then (``report``) ``plots/*.png`` and ``report.html`` built
-    from them.
+    The folder gets the tables, ``results.xlsx`` built from them, then (``report``)
+    ``plots/*.png`` and ``report.html``.
 
     Args:
         out_dir: the folder to write. If it exists it must be empty or a previous output
@@ -105,6 +118,9 @@ def write_run(
         trace: the per-lead trace, written as ``trace.csv`` when given.
         differences: paired differences between strategies (from ``compare``), written as
             ``differences.csv``.
+        replications: the per-replication summary values, written as ``replications.csv``.
+        swing: what would change the recommendation (``channelsim.planning.swing``), written
+            as ``swing.csv``.
         report: draw the plots and write the report (drawing takes longer than a small
             simulation; ``channelsim report DIR`` does it later from the tables).
 
@@ -126,11 +142,20 @@ def write_run(
             atomic_write(tmp / TRACE_CSV, frame_csv(trace))
         if differences is not None:
             atomic_write(tmp / DIFFERENCES_CSV, frame_csv(differences))
+        if replications is not None:
+            atomic_write(tmp / REPLICATIONS_CSV, frame_csv(replications))
+        if swing is not None:
+            atomic_write(tmp / SWING_CSV, frame_csv(swing))
         if report:
-            # imported here: matplotlib loads only when a report is drawn
+            # imported here: matplotlib loads only when a report is drawn; the report writes
+            # results.xlsx too, alongside the plots
             from channelsim.outputs.report import build_report
 
             build_report(tmp)
+        else:
+            from channelsim.outputs.xlsx import write_folder_workbook  # openpyxl, only here
+
+            write_folder_workbook(tmp)
     return Path(out_dir)
 
 
@@ -151,8 +176,8 @@ def resolved_scenario_text(scenario: Scenario, strategies: Sequence[str]) -> str
         scenario = scenario.with_overrides({"scenario.strategy": strategies[0]})
     meta = scenario.scenario
     if len(strategies) == 1:
-        rerun = "Reproduce summary.csv, summary.json and monthly.csv with: channelsim run "
-        rerun += "scenario.resolved.toml"
+        rerun = "Reproduce summary.csv, monthly.csv and summary.json (but its meta.provenance, "
+        rerun += "how it was run) with: channelsim run scenario.resolved.toml"
     else:
         rerun = "Reproduce each strategy's rows with: channelsim run scenario.resolved.toml "
         rerun += "--strategy NAME"
@@ -217,6 +242,7 @@ def reproducible_meta(
     out: dict[str, Any] = {
         "channelsim_version": __version__,
         "scenario": scenario.scenario.name,
+        "currency": scenario.scenario.currency,
     }
     for key, value in meta.items():
         if key not in _NOT_REPRODUCIBLE_META:

@@ -7,18 +7,27 @@ and small counts with one decimal. Written with openpyxl in write-only mode (str
 large monthly table does not hold the whole workbook in memory); the file is written
 atomically like every other output.
 
-Sheets of a run or comparison folder: ``summary`` (every metric, strategy and channel with its
-interval), ``differences`` (comparisons), ``monthly means`` (the mean over replications of every
-monthly metric, by strategy, channel and month; ``monthly.csv`` has every replication) and
-``assumptions`` (every key of the resolved scenario with its value and description). A sweep
-folder: ``points``, ``summary``, ``differences`` (two strategies) and ``assumptions``
-(:func:`sweep_sheets`); the other planners' folders: their result tables and ``assumptions``
-(:func:`planner_sheets`).
+**Same run, same bytes.** openpyxl stamps the save time into ``docProps/core.xml`` (created,
+modified) and the zip entries carry the time each part was written. :func:`write_workbook`
+rewrites the archive with those stamps removed (the core properties lose their dates, every
+entry gets the zip epoch, 1980-01-01), so the workbook is as reproducible as the CSV files
+(``run.json`` alone records when a folder was written).
 
-**Same inputs, same bytes.** An ``.xlsx`` file is a zip archive: openpyxl stamps the
-document's created and modified times and the zip stamps each member with the time it was
-written. Both are set to :data:`FIXED_TIME` (``run.json`` says when a folder was written), so
-the same tables give the same bytes, like every other output except ``run.json``.
+**Where it is written.** :func:`write_folder_workbook` builds the workbook of a run or
+comparison folder from the folder's own files (``summary.csv``, ``differences.csv``,
+``monthly.csv``, ``scenario.resolved.toml``), so ``channelsim report DIR`` rebuilds exactly the
+workbook the run wrote and every value equals the CSV's. Writing it takes about a second for
+the SaaS comparison (openpyxl builds an XML element per cell), so the report writes it in one
+of the workers that draw the plots (:func:`channelsim.outputs.figures.save_plots`).
+
+Sheets of a run or comparison folder: ``summary`` (every metric, strategy and channel with its
+unit and interval), ``differences`` (comparisons), ``monthly`` (the mean over replications of
+every monthly metric, by strategy, channel and month, money headers naming the currency, e.g.
+``revenue (EUR)``; ``monthly.csv`` has every replication) and ``assumptions`` (every key of the
+resolved scenario with its value and description). A sweep folder: ``points``, ``summary``,
+``differences`` (two strategies) and ``assumptions`` (:func:`sweep_sheets`); the other
+planners' folders: their result tables and ``assumptions`` (:func:`planner_sheets`, the
+tables chosen in :mod:`channelsim.planning.workbooks`).
 
 **Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
 :data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
@@ -28,9 +37,9 @@ metric's rows, and a ``notes`` sheet says so (the CSV files hold everything).
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import math
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,30 +48,36 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim import __version__
+from channelsim.errors import ScenarioError
 from channelsim.metrics.catalogue import metric as catalogue_entry
-from channelsim.outputs.files import atomic_write
-from channelsim.scenario import Scenario, flat_fields, toml_value
+from channelsim.outputs.files import (
+    DIFFERENCES_CSV,
+    MONTHLY_CSV,
+    RESOLVED_SCENARIO,
+    SUMMARY_CSV,
+    atomic_write,
+)
+from channelsim.outputs.reading import currency_code, read_scenario, read_table
+from channelsim.scenario import Scenario, flat_fields, loads_scenario, toml_value
 
 __all__ = [
     "EXCEL_MAX_ROWS",
-    "FIXED_TIME",
     "FULL_SHEET_ROWS",
     "RESULTS_XLSX",
     "Sheet",
     "assumptions_frame",
+    "folder_sheets",
     "metric_formats",
     "number_format",
     "planner_sheets",
     "run_sheets",
     "sweep_sheets",
+    "unit_label",
+    "write_folder_workbook",
     "write_workbook",
 ]
 
 RESULTS_XLSX = "results.xlsx"
-
-FIXED_TIME = _dt.datetime(2000, 1, 1)
-"""The created and modified times of every workbook, and of its zip members."""
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel sheet, the header included."""
@@ -71,6 +86,10 @@ FULL_SHEET_ROWS = 100_000
 """A sweep's long tables keep every metric up to this many rows (about 1M cells)."""
 
 _MAX_WIDTH = 60
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""The earliest time a zip entry can carry: every entry gets it (no clock time in the file)."""
+_CLOCK_STAMPS = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,23 @@ def number_format(metric: str, currency: str) -> str:
     return "#,##0.0"
 
 
+def unit_label(metric: str, currency: str) -> str:
+    """A metric's unit as a column shows it: the currency code for money (``EUR per sale``).
+
+    Args:
+        metric: a metric of the catalogue (other names have no unit: "").
+        currency: the scenario's ISO 4217 code.
+
+    Returns:
+        The unit, with ``currency`` replaced by the code.
+    """
+    try:
+        unit = catalogue_entry(metric).unit
+    except KeyError:
+        return ""
+    return unit.replace("currency", currency, 1) if unit.startswith("currency") else unit
+
+
 def _cell_value(value: Any) -> Any:
     """A value as Excel stores it: numbers as numbers, NaN as an empty cell."""
     if value is None:
@@ -143,6 +179,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
+    wb.properties.creator = "channelsim"
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name[:31])
         frame = sheet.frame
@@ -182,30 +219,27 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                 cell.number_format = fmt
                 cells.append(cell)
             ws.append(cells)
-    atomic_write(path, _reproducible(wb))
-    return path
-
-
-def _reproducible(wb: Any) -> bytes:
-    """The workbook's bytes with fixed document times and zip member times (module doc)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    wb.properties.creator = f"channelsim {__version__}"
     raw = io.BytesIO()
-    # ExcelWriter, not Workbook.save: save() stamps the modified time with the clock
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
+    wb.save(raw)
+    return atomic_write(path, _without_clock(raw.getvalue()))
+
+
+def _without_clock(data: bytes) -> bytes:
+    """The workbook's zip archive again, without the save time openpyxl stamps into it."""
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst,
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
     ):
         for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
+            part = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                part = _CLOCK_STAMPS.sub(b"", part)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 3  # the same bytes whatever system writes it
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, part)
     return out.getvalue()
 
 
@@ -236,39 +270,127 @@ def assumptions_frame(scenario: Scenario) -> pd.DataFrame:
 
 def run_sheets(
     *,
-    scenario: Scenario,
+    scenario: Scenario | None,
     summary: pd.DataFrame,
-    monthly: pd.DataFrame,
+    monthly: pd.DataFrame | None,
     differences: pd.DataFrame | None,
+    currency: str | None = None,
 ) -> list[Sheet]:
-    """The sheets of a run or comparison folder (see the module docstring)."""
-    currency = scenario.scenario.currency
-    stats = [c for c in ("mean", "ci_low", "ci_high", "median") if c in summary.columns]
+    """The sheets of a run or comparison folder (see the module docstring).
+
+    Args:
+        scenario: the scenario as run (None: no ``assumptions`` sheet).
+        summary: the ``summary.csv`` table.
+        monthly: the ``monthly.csv`` table (None or empty: no ``monthly`` sheet).
+        differences: the ``differences.csv`` table (None or empty: no ``differences`` sheet).
+        currency: the ISO 4217 code of money (default: the scenario's, else USD).
+
+    Returns:
+        The sheets, in workbook order.
+    """
+    if currency is None:
+        currency = scenario.scenario.currency if scenario is not None else "USD"
+    stats = [c for c in ("mean", "std", "ci_low", "ci_high", "median") if c in summary.columns]
     sheets = [
-        Sheet("summary", summary, row_formats="metric", value_columns=stats, currency=currency)
+        Sheet(
+            "summary",
+            _with_units(summary, currency),
+            {"n": "0"},
+            row_formats="metric",
+            value_columns=stats,
+            currency=currency,
+        )
     ]
     if differences is not None and not differences.empty:
         values = ["mean", "std", "ci_low", "ci_high", "unpaired_ci_low", "unpaired_ci_high"]
         sheets.append(
             Sheet(
                 "differences",
-                differences,
-                {"p_better": "0%"},
+                _with_units(differences, currency),
+                {"p_better": "0%", "n": "0"},
                 row_formats="metric",
                 value_columns=values,
                 currency=currency,
             )
         )
-    metrics = [
-        c for c in monthly.columns if c not in ("strategy", "replication", "month", "channel")
-    ]
-    means = (
-        monthly.groupby(["strategy", "channel", "month"], sort=False)[metrics].mean().reset_index()
-    )
-    formats = {m: number_format(m, currency) for m in metrics}
-    sheets.append(Sheet("monthly means", means, formats))
-    sheets.append(Sheet("assumptions", assumptions_frame(scenario)))
+    if monthly is not None and not monthly.empty:
+        sheets.append(_monthly_sheet(monthly, currency))
+    if scenario is not None:
+        sheets.append(Sheet("assumptions", assumptions_frame(scenario)))
     return sheets
+
+
+def _with_units(table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The table with a ``unit`` column after ``metric`` (money in the currency's code)."""
+    units = {m: unit_label(m, currency) for m in table["metric"].unique()}
+    out = table.copy()
+    out.insert(list(out.columns).index("metric") + 1, "unit", out["metric"].map(units))
+    return out
+
+
+def _monthly_sheet(monthly: pd.DataFrame, currency: str) -> Sheet:
+    """Monthly means over replications; money headers carry the currency (``revenue (EUR)``)."""
+    keys = [c for c in ("strategy", "channel", "month") if c in monthly.columns]
+    metrics = [c for c in monthly.columns if c not in (*keys, "replication")]
+    groups = monthly.groupby(keys, sort=False)
+    means = groups[metrics].mean()
+    means.insert(0, "replications", groups.size())
+    means = means.reset_index()
+    headers = {}
+    for m in metrics:
+        unit = unit_label(m, currency)
+        headers[m] = f"{m} ({unit})" if unit.startswith(currency) else m
+    formats = {headers[m]: number_format(m, currency) for m in metrics}
+    return Sheet("monthly", means.rename(columns=headers), formats, currency=currency)
+
+
+def folder_sheets(folder: Path) -> list[Sheet]:
+    """The sheets of a run or comparison folder, read from the folder's own files.
+
+    Args:
+        folder: a folder with at least ``summary.csv``; ``differences.csv``, ``monthly.csv``
+            and ``scenario.resolved.toml`` add their sheets where present.
+
+    Returns:
+        The sheets (none when the folder has no ``summary.csv``).
+
+    Raises:
+        UsageError: a table is damaged (see :func:`channelsim.outputs.reading.read_table`).
+    """
+    folder = Path(folder)
+    summary = read_table(folder / SUMMARY_CSV)
+    if summary is None:
+        return []
+    text, _data = read_scenario(folder)
+    currency = currency_code(folder)
+    scenario = None
+    if text:
+        try:
+            scenario = loads_scenario(text, file=str(folder / RESOLVED_SCENARIO))
+        except ScenarioError:
+            scenario = None  # a folder of an older schema: the workbook goes without assumptions
+    return run_sheets(
+        scenario=scenario,
+        summary=summary,
+        monthly=read_table(folder / MONTHLY_CSV),
+        differences=read_table(folder / DIFFERENCES_CSV),
+        currency=currency,
+    )
+
+
+def write_folder_workbook(folder: Path) -> Path | None:
+    """Write ``results.xlsx`` into a run or comparison folder from the folder's tables.
+
+    Args:
+        folder: the output folder (see :func:`folder_sheets`).
+
+    Returns:
+        The workbook's path, or None when the folder has no ``summary.csv``.
+    """
+    sheets = folder_sheets(folder)
+    if not sheets:
+        return None
+    return write_workbook(Path(folder) / RESULTS_XLSX, sheets)
 
 
 # --- the planners' workbooks ---------------------------------------------------------------------
@@ -297,7 +419,8 @@ def sweep_sheets(
     """The sheets of a sweep folder: ``points``, ``summary``, ``differences``, ``assumptions``.
 
     ``summary`` and ``differences`` are long tables (a row per point, strategy and metric)
-    whose statistics take each row's metric's number format. Above :data:`FULL_SHEET_ROWS`
+    whose statistics take each row's metric's number format; like the run workbook's they
+    get a ``unit`` column after ``metric``. Above :data:`FULL_SHEET_ROWS`
     rows they keep only ``metric``'s rows, and a ``notes`` sheet says so.
 
     Args:
@@ -324,6 +447,7 @@ def sweep_sheets(
             )
             frame = frame[frame["metric"] == metric]
         stats = [c for c in _STAT_COLUMNS if c in frame.columns]
+        frame = _with_units(frame, currency)
         sheet = Sheet(name, frame, row_formats="metric", value_columns=stats, currency=currency)
         sheets.append(sheet)
     if any(len(sheet.frame) >= EXCEL_MAX_ROWS for sheet in sheets):

@@ -22,7 +22,7 @@ from channelsim.scenario.document import (
 )
 from channelsim.scenario.fields import DIST_CLASSES, MAX_AMOUNT
 from channelsim.scenario.keys import FieldSpec, field_spec, tidy_number, value_of
-from channelsim.scenario.loader import load_scenario, loads_scenario
+from channelsim.scenario.loader import kind_override_warnings, load_scenario, loads_scenario
 from channelsim.scenario.overrides import parse_value
 from channelsim.scenario.partners import KIND_DEFAULTS, KIND_FIELDS, PARTNER_KINDS, PartnerProgram
 from channelsim.scenario.reference import (
@@ -74,6 +74,7 @@ __all__ = [
     "field_spec",
     "flat_fields",
     "flat_tables",
+    "kind_override_warnings",
     "load_scenario",
     "loads_scenario",
     "parse_value",

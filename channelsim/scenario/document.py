@@ -4,7 +4,9 @@
 keeps demand >= 0 over the horizon, strategies whose overrides give a valid scenario, ...).
 :func:`build` is the one path from raw data to a validated scenario: it applies dotted-key
 overrides (``--set``, named strategies, sweep points) and turns every pydantic error into a
-:class:`~channelsim.errors.Problem` named by the key the user wrote.
+:class:`~channelsim.errors.Problem` named by the key the user wrote. It also reads the file
+``scenario.initial_state`` names, once (:mod:`.initial_state`), and keeps its data on the
+scenario: a scenario derived from this one (overrides, a strategy) is given the same data.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from channelsim import __version__
 from channelsim.errors import PROBLEMS_SHOWN, Problem, ScenarioError
 from channelsim.scenario.economics import Cash, Conflict
 from channelsim.scenario.fields import Invalid, Table, control_character
+from channelsim.scenario.initial_state import (
+    InitialState,
+    absolute_state_path,
+    attach_initial_state,
+)
 from channelsim.scenario.introspect import unknown_keys
 from channelsim.scenario.messages import number_text, translate, unknown_key, unknown_name
 from channelsim.scenario.overrides import Override, assign, normalize_overrides
@@ -86,6 +93,7 @@ class Scenario(Table):
     conflict: Conflict = Field(
         default_factory=Conflict, description="Channel conflict ([conflict])."
     )
+    _start_state: InitialState | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -268,6 +276,24 @@ class Scenario(Table):
 
     # ---- public API ----------------------------------------------------------------------
 
+    @property
+    def start_state(self) -> InitialState | None:
+        """The open deals and sellers of ``scenario.initial_state``, read at load (or None).
+
+        Raises:
+            ScenarioError: the key is set but the file was never read (a scenario built by
+                ``Scenario.model_validate`` rather than loaded: use :func:`loads_scenario`).
+        """
+        if self._start_state is None and self.scenario.initial_state is not None:
+            raise ScenarioError(
+                Problem(
+                    None,
+                    "scenario.initial_state",
+                    "the file was not read: load the scenario with load_scenario or loads_scenario",
+                )
+            )
+        return self._start_state
+
     def strategy_names(self) -> list[str]:
         """Every strategy this scenario can run: the three built-ins, then the named ones.
 
@@ -297,7 +323,7 @@ class Scenario(Table):
             )
         mode, _ = self._chain(name)
         items = [item for _, item in self._chain_overrides(name)]
-        return mode, build(self._to_data(), items, None)
+        return mode, build(self._to_data(), items, None, state=self._start_state)
 
     def with_overrides(self, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
         """A new, validated scenario with some keys changed.
@@ -316,7 +342,7 @@ class Scenario(Table):
             ScenarioError: unknown keys or invalid values (problems carry no file name).
         """
         items, problems = normalize_overrides(overrides)
-        return build(self._to_data(), items, None, problems)
+        return build(self._to_data(), items, None, problems, state=self._start_state)
 
     def to_toml_dict(self) -> dict[str, Any]:
         """The scenario as plain TOML-ready data: every key filled, empty optional keys left out.
@@ -337,8 +363,17 @@ class Scenario(Table):
         """
         header = (
             f"# Resolved scenario written by channelsim {__version__}: every key has its value,\n"
-            "# defaults included. Running this file reproduces the results (same seed).\n\n"
+            "# defaults included. Running this file reproduces the results (same seed).\n"
         )
+        state = self._start_state
+        if state is not None:
+            # the file's digest: a changed file changes this text (and a sweep's fingerprint)
+            header += (
+                f"# Initial state: {len(state.deals)} open deals, {len(state.sellers)} sellers"
+                + (f" as of {state.as_of}" if state.as_of else "")
+                + f"; file sha256 {state.sha256}.\n"
+            )
+        header += "\n"
         return header + dump_toml(self.to_toml_dict())
 
     def _to_data(self) -> dict[str, Any]:
@@ -408,18 +443,58 @@ def _refuse_many_unknown_keys(data: dict[str, Any], file: str | None) -> None:
         raise ScenarioError(found, omitted=total - len(found))
 
 
+def _absolute_state_key(data: dict[str, Any], file: str | None) -> Any:
+    """Make ``scenario.initial_state`` absolute, so that the resolved scenario reruns anywhere.
+
+    Returns:
+        The value as written (relative paths are shown that way in messages).
+    """
+    meta = data.get("scenario")
+    raw = meta.get("initial_state") if isinstance(meta, dict) else None
+    if isinstance(raw, str) and raw:
+        meta["initial_state"] = absolute_state_path(raw, file)[1]
+    return raw
+
+
 def build(
     data: dict[str, Any],
     items: Iterable[Override],
     file: str | None,
     problems: Sequence[Problem] = (),
+    *,
+    state: InitialState | None = None,
 ) -> Scenario:
-    """Apply overrides to raw data and validate it, turning every mistake into a Problem."""
+    """Apply overrides to raw data and validate it, turning every mistake into a Problem.
+
+    ``state`` is the initial state of the scenario the data comes from: reused, rather than
+    read again, when ``scenario.initial_state`` still names its file.
+    """
     _refuse_many_unknown_keys(data, file)
     problems = [*problems, *(p for p in (assign(Scenario, data, item) for item in items) if p)]
     if problems:
         raise ScenarioError([p.in_file(file) for p in problems])
+    raw_state = _absolute_state_key(data, file)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(translate(Scenario, exc, data, file)) from None
+    if scenario.scenario.initial_state is not None:
+        try:
+            scenario._start_state = attach_initial_state(
+                raw_state,
+                file,
+                ["direct", *(p.name for p in scenario.partners)],
+                [s.name for s in scenario.demand.segments],
+                known=state,
+            )
+        except ScenarioError as exc:
+            # a file that cannot be read is the scenario's problem: name the key too
+            raise ScenarioError(
+                [
+                    Problem(file, "scenario.initial_state", f"{p.file}: {p.message}")
+                    if not p.path
+                    else p
+                    for p in exc.problems
+                ]
+            ) from None
+    return scenario

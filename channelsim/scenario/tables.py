@@ -84,6 +84,16 @@ class Meta(Table):
         "demand.seasonality is indexed by calendar month, so a run starting in October (10) "
         "meets the October factor first.",
     )
+    initial_state: Name | None = Field(
+        None,
+        min_length=1,
+        description="JSON file of today's open deals (with their ages and owners) and sellers "
+        "(with their tenures), relative to the scenario file; `channelsim calibrate` writes "
+        "calibration/initial_state.json. The run starts from them at t = 0: each deal in its "
+        "owner's channel with the rest of its cycle to go, each rep at their point of the "
+        "ramp (docs/calibration.md, Start from today). Read and checked when the scenario is "
+        "loaded. Omitted: an empty pipeline and fully ramped initial reps.",
+    )
 
 
 class Decision(Table):
@@ -388,8 +398,11 @@ class Direct(Table):
     attrition_annual: Number = Field(
         0.30,
         ge=0,
-        description="Rate at which reps leave, a year (exponential tenure; 0.30 = 30% a year); "
-        "default: about 30% annual rep attrition (HBR via retorio.com; 28% in DePaul 2011).",
+        description="Rate at which reps leave, a year: each rep's tenure is exponential with "
+        "mean 1/rate years. It is departures in a year / average headcount (the usual turnover "
+        "figure), not the share of a year's starting team gone by its end, which is "
+        "1 - e^-rate (0.30: 26%); from such a share s use -ln(1 - s) (30%: 0.36). Default: "
+        "about 30% annual rep turnover (HBR via retorio.com; 28% in DePaul 2011).",
     )
     salary_annual: Money = Field(
         90_000.0, ge=0, description="Salary of one rep (currency a year), paid monthly."
