@@ -171,6 +171,8 @@ def test_a_noisy_best_point_is_not_named(tmp_path, capsys):
     assert main([*args, "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "no best npv for direct: point " in out  # npv: the CLI's default metric
+    # one strategy: no differences.csv; the workbook was written, so it is named
+    assert "(points.csv, results.csv, summary.csv, results.xlsx, manifest.json" in out
     assert "but is not told apart from point " in out and "paired difference" in out
     assert "best npv for direct:" not in out.replace("no best npv", "")
 

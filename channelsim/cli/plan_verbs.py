@@ -198,12 +198,16 @@ def sweep(
     if quiet:
         print(out_dir)
     else:
+        from channelsim.outputs.files import DIFFERENCES_CSV
+        from channelsim.outputs.xlsx import RESULTS_XLSX
+
         done = len(result.points) - len(failed)
+        # only what was written: no differences without two strategies, no workbook too big
+        extra = [n for n in (DIFFERENCES_CSV, RESULTS_XLSX) if (Path(out_dir) / n).is_file()]
         print(
             f"sweep: {done} of {len(result.points)} points done in {result.run_seconds:.1f} s; "
             f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, "
-            f"{'differences.csv, ' if len(result.spec.strategies) == 2 else ''}results.xlsx, "
-            "manifest.json, plots/)"
+            f"{''.join(f'{n}, ' for n in extra)}manifest.json, plots/)"
         )
         for line in result.best_sentences(metric):
             print(line)
