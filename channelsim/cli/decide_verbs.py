@@ -141,7 +141,8 @@ def optimize(
     Every candidate runs the same replications (common random numbers) and scipy's
     differential evolution searches the box of the --var ranges. The chosen values and the
     base scenario are then simulated again on fresh replications, which give every reported
-    number (no optimiser's curse). Writes optimum.json, evaluations.csv and plots/; the
+    number (no optimiser's curse). Writes optimum.json, evaluations.csv, results.xlsx and
+    plots/; the
     evaluations are saved as they finish, so --resume completes an interrupted search.
     """
     scn = load(scenario, set_)
@@ -201,7 +202,7 @@ def optimize(
     searched = int((result.evaluations["stage"] == "search").sum())
     print(
         f"{searched} candidates searched, chosen and base confirmed on fresh replications; "
-        f"results in {out_dir}{os.sep} (optimum.json, evaluations.csv, plots/)"
+        f"results in {out_dir}{os.sep} (optimum.json, evaluations.csv, results.xlsx, plots/)"
     )
 
 
@@ -273,7 +274,8 @@ def voi(
     loss of choosing each, the expected value of perfect information (EVPI) and, per input,
     of perfect information on it alone (EVPPI, the regression method of Strong, Oakley and
     Brennan 2014), each with a 95% bootstrap interval. Writes voi.json, voi.csv,
-    plots/voi.png and the sweep's files; --resume completes an interrupted analysis.
+    results.xlsx, plots/voi.png and the sweep's files; --resume completes an interrupted
+    analysis.
     """
     scn = load(scenario, set_)
     names = strategy_list(scn, scenario, strategies) or [
@@ -347,5 +349,6 @@ def voi(
     e = result.estimates.evpi
     print(f"  EVPI (all of them): {cell(e.value, e.ci_low, e.ci_high)}")
     print(
-        f"{result.spec.samples} samples; results in {out_dir}{os.sep} (voi.json, voi.csv, plots/)"
+        f"{result.spec.samples} samples; results in {out_dir}{os.sep} (voi.json, voi.csv, "
+        "results.xlsx, plots/)"
     )

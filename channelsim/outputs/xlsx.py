@@ -24,9 +24,15 @@ Sheets of a run or comparison folder: ``summary`` (every metric, strategy and ch
 unit and interval), ``differences`` (comparisons), ``monthly`` (the mean over replications of
 every monthly metric, by strategy, channel and month, money headers naming the currency, e.g.
 ``revenue (EUR)``; ``monthly.csv`` has every replication) and ``assumptions`` (every key of the
-resolved scenario with its value and description). A sweep
-folder: ``points``, ``summary`` and ``assumptions``; the planners' folders: their result table
-and ``assumptions``.
+resolved scenario with its value and description). A sweep folder: ``points``, ``summary``,
+``differences`` (two strategies) and ``assumptions`` (:func:`sweep_sheets`); the other
+planners' folders: their result tables and ``assumptions`` (:func:`planner_sheets`, the
+tables chosen in :mod:`channelsim.planning.workbooks`).
+
+**Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
+:data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
+metric) keep every metric up to :data:`FULL_SHEET_ROWS` rows; beyond that only the plotted
+metric's rows, and a ``notes`` sheet says so (the CSV files hold everything).
 """
 
 from __future__ import annotations
@@ -51,22 +57,33 @@ from channelsim.outputs.files import (
     SUMMARY_CSV,
     atomic_write,
 )
-from channelsim.outputs.reading import read_scenario, read_table
+from channelsim.outputs.reading import currency_code, read_scenario, read_table
 from channelsim.scenario import Scenario, flat_fields, loads_scenario, toml_value
 
 __all__ = [
+    "EXCEL_MAX_ROWS",
+    "FULL_SHEET_ROWS",
     "RESULTS_XLSX",
     "Sheet",
     "assumptions_frame",
     "folder_sheets",
+    "metric_formats",
     "number_format",
+    "planner_sheets",
     "run_sheets",
+    "sweep_sheets",
     "unit_label",
     "write_folder_workbook",
     "write_workbook",
 ]
 
 RESULTS_XLSX = "results.xlsx"
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows of an Excel sheet, the header included."""
+
+FULL_SHEET_ROWS = 100_000
+"""A sweep's long tables keep every metric up to this many rows (about 1M cells)."""
 
 _MAX_WIDTH = 60
 
@@ -344,9 +361,8 @@ def folder_sheets(folder: Path) -> list[Sheet]:
     summary = read_table(folder / SUMMARY_CSV)
     if summary is None:
         return []
-    text, data = read_scenario(folder)
-    meta = data.get("scenario", {})
-    currency = str(meta.get("currency") or "USD") if isinstance(meta, dict) else "USD"
+    text, _data = read_scenario(folder)
+    currency = currency_code(folder)
     scenario = None
     if text:
         try:
@@ -375,3 +391,67 @@ def write_folder_workbook(folder: Path) -> Path | None:
     if not sheets:
         return None
     return write_workbook(Path(folder) / RESULTS_XLSX, sheets)
+
+
+# --- the planners' workbooks ---------------------------------------------------------------------
+
+_STAT_COLUMNS = ("mean", "std", "ci_low", "ci_high", "median")
+
+
+def metric_formats(columns: Sequence[str], metric: str, currency: str) -> dict[str, str]:
+    """The number format of ``metric`` for each of ``columns`` (a wide table of one metric)."""
+    fmt = number_format(metric, currency)
+    return {str(c): fmt for c in columns}
+
+
+def planner_sheets(scenario: Scenario, tables: Sequence[Sheet]) -> list[Sheet]:
+    """A planner's sheets: its tables, then ``assumptions`` (the scenario as it ran)."""
+    return [*tables, Sheet("assumptions", assumptions_frame(scenario))]
+
+
+def sweep_sheets(
+    scenario: Scenario,
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    metric: str,
+) -> list[Sheet] | None:
+    """The sheets of a sweep folder: ``points``, ``summary``, ``differences``, ``assumptions``.
+
+    ``summary`` and ``differences`` are long tables (a row per point, strategy and metric)
+    whose statistics take each row's metric's number format; like the run workbook's they
+    get a ``unit`` column after ``metric``. Above :data:`FULL_SHEET_ROWS`
+    rows they keep only ``metric``'s rows, and a ``notes`` sheet says so.
+
+    Args:
+        scenario: the swept scenario (its currency and assumptions).
+        points: ``points.csv``.
+        summary: ``summary.csv``.
+        differences: ``differences.csv`` (None: not two strategies).
+        metric: the sweep's metric (``--metric``), kept when a table is cut.
+
+    Returns:
+        The sheets, or None when even the cut tables would not fit in Excel's rows.
+    """
+    currency = scenario.scenario.currency
+    notes: list[str] = []
+    tables = [("summary", summary)]
+    if differences is not None and not differences.empty:
+        tables.append(("differences", differences))
+    sheets = [Sheet("points", points)]
+    for name, frame in tables:
+        if len(frame) > FULL_SHEET_ROWS:
+            notes.append(
+                f"{name} holds {metric} only: every metric would be {len(frame):,} rows; "
+                f"{name}.csv has them all"
+            )
+            frame = frame[frame["metric"] == metric]
+        stats = [c for c in _STAT_COLUMNS if c in frame.columns]
+        frame = _with_units(frame, currency)
+        sheet = Sheet(name, frame, row_formats="metric", value_columns=stats, currency=currency)
+        sheets.append(sheet)
+    if any(len(sheet.frame) >= EXCEL_MAX_ROWS for sheet in sheets):
+        return None
+    if notes:
+        sheets.append(Sheet("notes", pd.DataFrame({"note": notes})))
+    return planner_sheets(scenario, sheets)
