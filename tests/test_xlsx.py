@@ -199,3 +199,24 @@ def test_a_failing_writer_in_the_plot_workers_is_raised(compare_folder: Path, tm
     for jobs in (1, 2):
         with pytest.raises(RuntimeError, match="workbook failed"):
             save_plots(folder, jobs=jobs, also=[_fails])
+
+
+def test_same_bytes_whether_or_not_lxml_is_installed(compare_folder: Path, tmp_path) -> None:
+    """openpyxl writes through lxml when it can, and lxml's bytes differ: the workbook must not
+    depend on what else the machine has installed."""
+    pytest.importorskip("lxml")
+    import subprocess
+    import sys
+
+    copies = []
+    for blocked in (False, True):
+        folder = tmp_path / f"lxml-{'blocked' if blocked else 'present'}"
+        shutil.copytree(compare_folder, folder)
+        (folder / "results.xlsx").unlink()
+        # a machine without lxml: its import fails, as it would if it were not installed
+        block = "import sys; sys.modules['lxml'] = None; " if blocked else ""
+        code = (block + "from pathlib import Path; from channelsim.outputs.xlsx import "
+                f"write_folder_workbook; write_folder_workbook(Path({str(folder)!r}))")  # fmt: skip
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+        copies.append((folder / "results.xlsx").read_bytes())
+    assert copies[0] == copies[1]

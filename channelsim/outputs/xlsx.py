@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -173,6 +175,11 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     Returns:
         ``path``.
     """
+    if "openpyxl" not in sys.modules:
+        # openpyxl writes other bytes through lxml when lxml is installed; its standard-library
+        # writer gives the same workbook on every machine (and was as fast here: 7.0 s vs 6.7 s
+        # for 429k cells). The switch is read once, when openpyxl is first imported.
+        os.environ["OPENPYXL_LXML"] = "False"
     from openpyxl import Workbook  # 0.3 s to import: only when a workbook is written
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
