@@ -27,13 +27,16 @@ from channelsim.cli.options import (
     METRICS_HINT,
     DaskOpt,
     ForceOpt,
+    OptimizeOutOpt,
     PlanJobsOpt,
     QuietOpt,
     RepsOpt,
+    ResumeOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     StrategyOpt,
+    VoiOutOpt,
 )
 from channelsim.metrics.formatting import format_interval, format_number
 
@@ -51,14 +54,6 @@ ObjectiveOpt = Annotated[
         metavar="METRIC[@CHANNEL]",
         help="The metric to optimise (better direction from the catalogue), on channel total "
         f"unless @CHANNEL, e.g. npv, contribution@direct ({METRICS_HINT}).",
-    ),
-]
-ResumeOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resume",
-        help="Complete an interrupted run in --out (the same command; refused if the scenario "
-        "or the options changed).",
     ),
 ]
 
@@ -122,16 +117,7 @@ def optimize(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Folder (default: out/ and the scenario file name plus -optimize); it must be "
-            "new or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
+    out: OptimizeOutOpt = None,
     resume: ResumeOpt = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
@@ -253,16 +239,7 @@ def voi(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Folder (default: out/ and the scenario file name plus -voi); it must be new "
-            "or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
+    out: VoiOutOpt = None,
     resume: ResumeOpt = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,

@@ -27,6 +27,7 @@ from channelsim.cli.common import (
 )
 from channelsim.cli.options import (
     DEFAULT_METRIC,
+    BreakevenOutOpt,
     ChannelOpt,
     DaskOpt,
     ForceOpt,
@@ -36,8 +37,11 @@ from channelsim.cli.options import (
     RepsOpt,
     ScenarioArg,
     SeedOpt,
+    SensitivityOutOpt,
     SetOpt,
     StrategyOpt,
+    SweepOutOpt,
+    SweepResumeOpt,
 )
 from channelsim.errors import Problem, UsageError
 from channelsim.metrics.formatting import format_estimate
@@ -91,24 +95,8 @@ def sweep(
     seed: SeedOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Sweep folder (default: out/ and the scenario file name plus -sweep). It must be "
-            "new or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume",
-            help="Complete an interrupted sweep in --out (same command; refused if the scenario "
-            "or the sweep spec changed).",
-        ),
-    ] = False,
+    out: SweepOutOpt = None,
+    resume: SweepResumeOpt = False,
     set_: SetOpt = None,
     metric: MetricOpt = DEFAULT_METRIC,
     quiet: QuietOpt = False,
@@ -257,15 +245,7 @@ def breakeven(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output folder (default: out/ and the scenario file name plus -breakeven).",
-            show_default=False,
-        ),
-    ] = None,
+    out: BreakevenOutOpt = None,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
@@ -394,15 +374,7 @@ def sensitivity(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output folder (default: out/ and the scenario file name plus -sensitivity).",
-            show_default=False,
-        ),
-    ] = None,
+    out: SensitivityOutOpt = None,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
