@@ -73,7 +73,30 @@ def test_compare_folder_lists_its_workbook(compare_folder: Path) -> None:
     manifest = json.loads((compare_folder / "manifest.json").read_text(encoding="utf-8"))
     assert "results.xlsx" in manifest["files"]
     book = openpyxl.load_workbook(compare_folder / "results.xlsx")
-    assert book.sheetnames == ["summary", "differences", "monthly", "assumptions"]
+    assert book.sheetnames == [
+        "decision", "swing", "summary", "differences", "monthly", "assumptions",
+    ]  # fmt: skip
+
+
+def test_decision_sheet_opens_on_the_terminals_recommendation(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp"
+    assert main(["compare", str(scenario), "--no-elasticity", "--jobs", "1", "-o", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # the terminal wraps long lines
+    decision = _sheet(out, "decision")
+    assert list(decision["section"])[0] == "recommendation"
+    assert decision["sentence"].iloc[0].startswith("Recommendation: ")
+    for sentence in decision["sentence"]:  # each sentence is the one the analyst read
+        assert sentence in printed
+    assert "what would change the answer" in set(decision["section"])
+    swing = _sheet(out, "swing")
+    csv = pd.read_csv(out / "swing.csv")
+    assert list(swing["param"]) == list(csv["param"])
+    assert swing["swing"].tolist() == pytest.approx(csv["swing"].tolist())
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    header = [c.value for c in book["swing"][1]]
+    assert "EUR" in book["swing"].cell(2, header.index("swing") + 1).number_format
 
 
 def test_summary_sheet_holds_summary_csv_as_numbers(compare_folder: Path) -> None:

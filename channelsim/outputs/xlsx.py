@@ -20,14 +20,16 @@ workbook the run wrote and every value equals the CSV's. Writing it takes about 
 the SaaS comparison (openpyxl builds an XML element per cell), so the report writes it in one
 of the workers that draw the plots (:func:`channelsim.outputs.figures.save_plots`).
 
-Sheets of a run or comparison folder: ``summary`` (every metric, strategy and channel with its
-unit and interval), ``differences`` (comparisons), ``monthly`` (the mean over replications of
-every monthly metric, by strategy, channel and month, money headers naming the currency, e.g.
-``revenue (EUR)``; ``monthly.csv`` has every replication) and ``assumptions`` (every key of the
-resolved scenario with its value and description). A sweep folder: ``points``, ``summary``,
-``differences`` (two strategies) and ``assumptions`` (:func:`sweep_sheets`); the other
-planners' folders: their result tables and ``assumptions`` (:func:`planner_sheets`, the
-tables chosen in :mod:`channelsim.planning.workbooks`).
+Sheets of a run or comparison folder: in a comparison, ``decision`` first (the recommendation
+and what would change it, the same sentences as the terminal and the report, so a forwarded
+workbook opens on the answer) and ``swing`` (``swing.csv``); then ``summary`` (every metric,
+strategy and channel with its unit and interval), ``differences`` (comparisons), ``monthly``
+(the mean over replications of every monthly metric, by strategy, channel and month, money
+headers naming the currency, e.g. ``revenue (EUR)``; ``monthly.csv`` has every replication) and
+``assumptions`` (every key of the resolved scenario with its value and description). A sweep
+folder: ``points``, ``summary``, ``differences`` (two strategies) and ``assumptions``
+(:func:`sweep_sheets`); the other planners' folders: their result tables and ``assumptions``
+(:func:`planner_sheets`, the tables chosen in :mod:`channelsim.planning.workbooks`).
 
 **Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
 :data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
@@ -50,13 +52,16 @@ from typing import Any
 
 import pandas as pd
 
+from channelsim.analysis.decision import recommend_for, swing_sentences
 from channelsim.errors import ScenarioError
 from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
+    REPLICATIONS_CSV,
     RESOLVED_SCENARIO,
     SUMMARY_CSV,
+    SWING_CSV,
     atomic_write,
 )
 from channelsim.outputs.reading import currency_code, read_scenario, read_table
@@ -376,13 +381,59 @@ def folder_sheets(folder: Path) -> list[Sheet]:
             scenario = loads_scenario(text, file=str(folder / RESOLVED_SCENARIO))
         except ScenarioError:
             scenario = None  # a folder of an older schema: the workbook goes without assumptions
-    return run_sheets(
+    differences = read_table(folder / DIFFERENCES_CSV)
+    sheets = run_sheets(
         scenario=scenario,
         summary=summary,
         monthly=read_table(folder / MONTHLY_CSV),
-        differences=read_table(folder / DIFFERENCES_CSV),
+        differences=differences,
         currency=currency,
     )
+    if differences is None or differences.empty or not _data:
+        return sheets
+    swing = read_table(folder / SWING_CSV)
+    return (
+        decision_sheets(
+            _data, summary, differences, read_table(folder / REPLICATIONS_CSV), swing, currency
+        )
+        + sheets
+    )
+
+
+def decision_sheets(
+    scenario: Mapping[str, Any],
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    replications: pd.DataFrame | None,
+    swing: pd.DataFrame | None,
+    currency: str,
+) -> list[Sheet]:
+    """A comparison's ``decision`` and ``swing`` sheets.
+
+    ``decision`` holds the recommendation's sentences, then what would change it; ``swing`` is
+    ``swing.csv`` (when the comparison has one).
+
+    Args:
+        scenario: the resolved scenario as a TOML table (its ``[decision]`` rule, variants,
+            horizon, target and currency).
+        summary: the summary table.
+        differences: the paired differences.
+        replications: the per-replication values (None: no share of replications is stated).
+        swing: the ``swing.csv`` table (None: compare ran with ``--no-swing``).
+        currency: the ISO 4217 code of money.
+
+    Returns:
+        The sheets, in workbook order.
+    """
+    rec = recommend_for(scenario, summary, differences, replications)
+    rows = [("recommendation", s) for s in rec.sentences]
+    rows += [("what would change the answer", s) for s in swing_sentences(swing, currency)]
+    sheets = [Sheet("decision", pd.DataFrame(rows, columns=["section", "sentence"]))]
+    if swing is not None and not swing.empty:
+        money = [c for c in swing.columns if c.startswith("lead") or c == "swing"]
+        fmt = number_format(str(swing["objective"].iloc[0]), currency)
+        sheets.append(Sheet("swing", swing, {c: fmt for c in money}))
+    return sheets
 
 
 def write_folder_workbook(folder: Path) -> Path | None:
