@@ -9,6 +9,7 @@ import pytest
 
 from channelsim import theory
 from channelsim.cli import main
+from channelsim.experiments.replications import simulate
 from channelsim.planning.breakeven import _int_boundary, breakeven, find_crossing
 from channelsim.planning.options import RunOptions
 from channelsim.scenario import Scenario
@@ -87,6 +88,56 @@ def test_whole_number_breakeven_in_headcount():
     assert res.ci_low in (2, 3) and res.ci_high == 4  # 3 reps: 6,200 +- 6,200 a year
     assert "below it direct has the higher contribution" in res.message
     assert all(float(v).is_integer() for v in res.evaluations["value"])
+
+
+def _agents_with_fixed_cost(fixed: float, reps: int) -> dict:
+    """The textbook agents (25% commission) with a fixed cost of the program a month."""
+    data = textbook(1.2e6, reps=reps)
+    data["partners"][0]["fixed_cost_per_month"] = fixed
+    return data
+
+
+def test_b_none_finds_where_one_strategy_crosses_zero():
+    # indirect's contribution over 12 months is R (1 - c) - 12 F: zero at c = 1 - 12 F / R.
+    # The commission changes only money, so every replication sells the same at every c and
+    # the root is exact: R is the mean revenue of a plain run on the same seeds.
+    fixed = 50_000.0
+    scenario = Scenario.model_validate(_agents_with_fixed_cost(fixed, reps=4))
+    res = breakeven(
+        scenario,
+        "partners.agents.commission_rate",
+        0.2,
+        0.8,
+        a="indirect",
+        b=None,
+        scan=3,
+        options=RunOptions(jobs=1),
+    )
+    run = simulate(scenario, ["indirect"], jobs=1).summary
+    revenue = run[(run.metric == "revenue") & (run.channel == "total")]["mean"].iloc[0]
+    assert res.value == pytest.approx(1 - 12 * fixed / revenue, abs=0.6 * 1e-3)
+    assert abs(res.value - 0.5) < 0.03  # expected revenue 200 leads x 0.5 x 1000 x 12 = 1.2M
+    assert res.ci_low < res.value < res.ci_high and res.ci_low < 0.5 < res.ci_high
+    assert res.b is None and set(res.extra["strategies"]) == {"indirect"}
+    assert "indirect's contribution (total, 4 replications) crosses zero at" in res.message
+    assert "positive below it, negative above it" in res.message
+    doc = res.to_dict()
+    assert doc["b"] is None and "mean of A's metric" in doc["method"]
+
+
+def test_b_none_on_the_command_line(tmp_path, capsys):
+    path = _write(tmp_path, _agents_with_fixed_cost(50_000.0, reps=2))
+    out = tmp_path / "zero"
+    args = ["breakeven", path, "-p", "partners.agents.commission_rate", "--a", "indirect"]
+    args += ["--b", "none", "--low", "0.05", "--high", "0.3", "--scan", "3", "--jobs", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "no zero crossing between 0.05 and 0.3: indirect's npv" in printed  # the default
+    assert "is positive throughout" in printed
+    doc = json.loads((out / "breakeven.json").read_text())
+    assert doc["b"] is None and doc["a"] == "indirect" and doc["found"] is False
+    assert (out / "plots" / "breakeven.png").is_file()
+    assert "results.xlsx" in json.loads((out / "manifest.json").read_text())["files"]
 
 
 @pytest.mark.parametrize(

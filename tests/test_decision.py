@@ -160,3 +160,15 @@ def test_a_sure_but_tiny_difference_is_not_stated_as_a_trade_off():
     assert "margin" not in text and "elasticity" not in text and "peak investment" not in text
     # a difference of 30 points of controlled sales is both sure and material
     assert "gives up 30.0 points of sales with a controlled brand message" in text
+
+
+def test_a_slower_winner_gives_up_months_in_plain_words():
+    summary, diffs, reps = _tables(
+        {
+            "direct": {"npv": [20, 22, 21, 23], "months_to_target": [9.0, 10.0, 9.0, 11.0]},
+            "indirect": {"npv": [10, 11, 12, 10], "months_to_target": [6.0, 7.0, 6.0, 7.0]},
+        }
+    )
+    rec = recommend(summary, diffs, reps, target=200)
+    text = " ".join(rec.sentences)
+    assert "Against indirect it gives up 3.2 months in reaching 200 sales a month." in text

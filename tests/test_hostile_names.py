@@ -19,8 +19,9 @@ import matplotlib
 import pytest
 from matplotlib.text import Text
 
+from channelsim import plots
 from channelsim.cli import main
-from channelsim.outputs import planning_plots, plots
+from channelsim.outputs import planning_plots
 from channelsim.scenario import loads_scenario
 
 matplotlib.use("Agg")

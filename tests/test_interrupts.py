@@ -11,6 +11,7 @@ stall.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -166,6 +167,8 @@ def test_an_interrupted_sweep_resumes_to_the_same_bytes(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     proc.communicate(timeout=30)
     assert proc.returncode in (0, 130)
+    status = json.loads((tmp_path / "out" / "manifest.json").read_text())["status"]
+    assert status == ("interrupted" if proc.returncode == 130 else "complete")
     resumed = subprocess.run(
         [sys.executable, "-m", "channelsim", *args, "out", "--resume", "--quiet"],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300,

@@ -26,8 +26,8 @@ from matplotlib.figure import Figure
 from channelsim import analysis, plots
 from channelsim.experiments.compare import compare
 from channelsim.experiments.replications import simulate
-from channelsim.metrics.formatting import format_interval, format_value
-from channelsim.outputs.figures import save_plots
+from channelsim.metrics.formatting import axis_money, format_interval, format_value
+from channelsim.outputs.figures import folder_figures, save_plots
 from channelsim.outputs.reading import read_table
 from channelsim.outputs.report import REPORT_HTML, build_report
 from channelsim.scenario import Scenario
@@ -77,19 +77,41 @@ def report(compare_folder: Path) -> Path:
     return compare_folder / REPORT_HTML
 
 
-def _figures(folder: Path) -> dict[str, Figure]:
+def _figures(folder: Path, currency: str = "USD") -> dict[str, Figure]:
     monthly = pd.read_csv(folder / "monthly.csv")
     summary = pd.read_csv(folder / "summary.csv")
+    fits = analysis.cost_fits(monthly)
     return {
         "sales": plots.plot_sales(monthly, target=TARGET),
         "capacity": plots.plot_capacity(monthly),
-        "cumulative_contribution": plots.plot_cumulative_contribution(monthly),
-        "cost_per_sale": plots.plot_cost_per_sale(monthly),
-        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, analysis.cost_fits(monthly)),
-        "margin_bridge": plots.plot_margin_bridge(analysis.margin_bridge(summary)),
-        "recurring": plots.plot_recurring(monthly),
-        "cash_balance": plots.plot_cash_balance(monthly),
+        "cumulative_contribution": plots.plot_cumulative_contribution(monthly, currency=currency),
+        "cost_per_sale": plots.plot_cost_per_sale(monthly, currency=currency),
+        "cost_vs_sales": plots.plot_cost_vs_sales(monthly, fits, currency=currency),
+        "margin_bridge": plots.plot_margin_bridge(
+            analysis.margin_bridge(summary), currency=currency
+        ),
+        "recurring": plots.plot_recurring(monthly, currency=currency),
+        "cash_balance": plots.plot_cash_balance(monthly, currency=currency),
     }
+
+
+def money_axes_labels(fig: Figure) -> list[str]:
+    """The labels of the axes of ``fig`` that read as money (formatted 12.5k, 3.2M)."""
+    labels = []
+    for ax in fig.axes:
+        for axis, label in ((ax.xaxis, ax.get_xlabel()), (ax.yaxis, ax.get_ylabel())):
+            formatter = axis.get_major_formatter()
+            if getattr(formatter, "func", None) is axis_money:
+                labels.append(label)
+    return labels
+
+
+def assert_money_in(fig: Figure, code: str, name: str) -> None:
+    """Every money axis of ``fig`` is labelled and names ``code``; no placeholder anywhere."""
+    texts = [ax.get_xlabel() for ax in fig.axes] + [ax.get_ylabel() for ax in fig.axes]
+    assert not any("(currency)" in t or "currency," in t for t in texts), (name, texts)
+    for label in money_axes_labels(fig):
+        assert code in label, (name, label)
 
 
 # --- plots ----------------------------------------------------------------------------------
@@ -108,6 +130,35 @@ def test_every_plot_is_a_figure_with_title_and_labelled_axes(run_folder: Path) -
             assert ax.get_title() or suptitle, f"{name}: no title"
             assert ax.get_ylabel(), f"{name}: no y label"
         assert any(ax.get_legend() for ax in fig.axes) or fig.legends, f"{name}: no legend"
+
+
+def test_money_axes_name_the_currency(run_folder: Path) -> None:
+    figures = _figures(run_folder, currency="JPY")
+    money = {name for name, fig in figures.items() if money_axes_labels(fig)}
+    assert money == {
+        "cumulative_contribution",
+        "cost_per_sale",
+        "cost_vs_sales",
+        "margin_bridge",
+        "recurring",
+        "cash_balance",
+    }
+    for name, fig in figures.items():
+        assert_money_in(fig, "JPY", name)
+    assert (
+        "USD"
+        in plots.plot_cash_balance(pd.read_csv(run_folder / "monthly.csv")).axes[0].get_ylabel()
+    )
+
+
+def test_folder_figures_read_the_currency_of_the_folder(tmp_path: Path) -> None:
+    data = copy.deepcopy(SCENARIO)
+    data["scenario"]["currency"] = "EUR"
+    simulate(Scenario.model_validate(data), ["direct", "indirect"], jobs=1).save(tmp_path)
+    built = {stem: build() for stem, build in folder_figures(tmp_path)}
+    assert sum(bool(money_axes_labels(fig)) for fig in built.values()) >= 4
+    for stem, fig in built.items():
+        assert_money_in(fig, "EUR", stem)
 
 
 def test_plots_draw_on_the_axes_given(run_folder: Path) -> None:

@@ -403,7 +403,8 @@ def test_api_refuses_resume_without_folder(small):
 def test_one_parameter_line_plot_and_sampled_two_parameter_scatter(small, tmp_path):
     scn = load_scenario(small)
     one = sweep(scn, ["demand.leads_per_month=20:60:3"], strategies=["direct", "hybrid"])
-    assert [stem for stem, _ in one.plots("sales")] == ["sweep_sales"]
+    stems = [stem for stem, _ in one.plots("sales")]
+    assert stems == ["sweep_sales", "sweep_sales_direct_minus_hybrid"]
     two = sweep(
         scn,
         ["demand.leads_per_month=20:60", "product.price=900:1100"],

@@ -73,7 +73,30 @@ def test_compare_folder_lists_its_workbook(compare_folder: Path) -> None:
     manifest = json.loads((compare_folder / "manifest.json").read_text(encoding="utf-8"))
     assert "results.xlsx" in manifest["files"]
     book = openpyxl.load_workbook(compare_folder / "results.xlsx")
-    assert book.sheetnames == ["summary", "differences", "monthly", "assumptions"]
+    assert book.sheetnames == [
+        "decision", "swing", "summary", "differences", "monthly", "assumptions",
+    ]  # fmt: skip
+
+
+def test_decision_sheet_opens_on_the_terminals_recommendation(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp"
+    assert main(["compare", str(scenario), "--no-elasticity", "--jobs", "1", "-o", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # the terminal wraps long lines
+    decision = _sheet(out, "decision")
+    assert list(decision["section"])[0] == "recommendation"
+    assert decision["sentence"].iloc[0].startswith("Recommendation: ")
+    for sentence in decision["sentence"]:  # each sentence is the one the analyst read
+        assert sentence in printed
+    assert "what would change the answer" in set(decision["section"])
+    swing = _sheet(out, "swing")
+    csv = pd.read_csv(out / "swing.csv")
+    assert list(swing["param"]) == list(csv["param"])
+    assert swing["swing"].tolist() == pytest.approx(csv["swing"].tolist())
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    header = [c.value for c in book["swing"][1]]
+    assert "EUR" in book["swing"].cell(2, header.index("swing") + 1).number_format
 
 
 def test_summary_sheet_holds_summary_csv_as_numbers(compare_folder: Path) -> None:
@@ -199,3 +222,24 @@ def test_a_failing_writer_in_the_plot_workers_is_raised(compare_folder: Path, tm
     for jobs in (1, 2):
         with pytest.raises(RuntimeError, match="workbook failed"):
             save_plots(folder, jobs=jobs, also=[_fails])
+
+
+def test_same_bytes_whether_or_not_lxml_is_installed(compare_folder: Path, tmp_path) -> None:
+    """openpyxl writes through lxml when it can, and lxml's bytes differ: the workbook must not
+    depend on what else the machine has installed."""
+    pytest.importorskip("lxml")
+    import subprocess
+    import sys
+
+    copies = []
+    for blocked in (False, True):
+        folder = tmp_path / f"lxml-{'blocked' if blocked else 'present'}"
+        shutil.copytree(compare_folder, folder)
+        (folder / "results.xlsx").unlink()
+        # a machine without lxml: its import fails, as it would if it were not installed
+        block = "import sys; sys.modules['lxml'] = None; " if blocked else ""
+        code = (block + "from pathlib import Path; from channelsim.outputs.xlsx import "
+                f"write_folder_workbook; write_folder_workbook(Path({str(folder)!r}))")  # fmt: skip
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+        copies.append((folder / "results.xlsx").read_bytes())
+    assert copies[0] == copies[1]

@@ -240,9 +240,10 @@ def _trade_offs(
         (gains if d[0] > 0 else costs).append(text)
     d = _difference(differences, best, other, "months_to_target")
     if target and sure("months_to_target", d):
-        word = "sooner" if d[0] < 0 else "later"
-        text = f"reaching {target:g} sales a month {abs(d[0]):.1f} months {word}"
-        (gains if d[0] < 0 else costs).append(text)
+        if d[0] < 0:
+            gains.append(f"reaching {target:g} sales a month {-d[0]:.1f} months sooner")
+        else:  # "gives up reaching ... later" would read backwards
+            costs.append(f"{d[0]:.1f} months in reaching {target:g} sales a month")
     d = _difference(differences, best, other, "cost_elasticity")
     if sure("cost_elasticity", d):
         word = "more" if d[0] > 0 else "less"

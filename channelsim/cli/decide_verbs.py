@@ -27,13 +27,16 @@ from channelsim.cli.options import (
     METRICS_HINT,
     DaskOpt,
     ForceOpt,
+    OptimizeOutOpt,
     PlanJobsOpt,
     QuietOpt,
     RepsOpt,
+    ResumeOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     StrategyOpt,
+    VoiOutOpt,
 )
 from channelsim.metrics.formatting import format_interval, format_number
 
@@ -51,14 +54,6 @@ ObjectiveOpt = Annotated[
         metavar="METRIC[@CHANNEL]",
         help="The metric to optimise (better direction from the catalogue), on channel total "
         f"unless @CHANNEL, e.g. npv, contribution@direct ({METRICS_HINT}).",
-    ),
-]
-ResumeOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resume",
-        help="Complete an interrupted run in --out (the same command; refused if the scenario "
-        "or the options changed).",
     ),
 ]
 
@@ -122,16 +117,7 @@ def optimize(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Folder (default: out/ and the scenario file name plus -optimize); it must be "
-            "new or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
+    out: OptimizeOutOpt = None,
     resume: ResumeOpt = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
@@ -141,7 +127,8 @@ def optimize(
     Every candidate runs the same replications (common random numbers) and scipy's
     differential evolution searches the box of the --var ranges. The chosen values and the
     base scenario are then simulated again on fresh replications, which give every reported
-    number (no optimiser's curse). Writes optimum.json, evaluations.csv and plots/; the
+    number (no optimiser's curse). Writes optimum.json, evaluations.csv, results.xlsx and
+    plots/; the
     evaluations are saved as they finish, so --resume completes an interrupted search.
     """
     scn = load(scenario, set_)
@@ -201,7 +188,7 @@ def optimize(
     searched = int((result.evaluations["stage"] == "search").sum())
     print(
         f"{searched} candidates searched, chosen and base confirmed on fresh replications; "
-        f"results in {out_dir}{os.sep} (optimum.json, evaluations.csv, plots/)"
+        f"results in {out_dir}{os.sep} (optimum.json, evaluations.csv, results.xlsx, plots/)"
     )
 
 
@@ -252,16 +239,7 @@ def voi(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Folder (default: out/ and the scenario file name plus -voi); it must be new "
-            "or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
+    out: VoiOutOpt = None,
     resume: ResumeOpt = False,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
@@ -273,7 +251,8 @@ def voi(
     loss of choosing each, the expected value of perfect information (EVPI) and, per input,
     of perfect information on it alone (EVPPI, the regression method of Strong, Oakley and
     Brennan 2014), each with a 95% bootstrap interval. Writes voi.json, voi.csv,
-    plots/voi.png and the sweep's files; --resume completes an interrupted analysis.
+    results.xlsx, plots/voi.png and the sweep's files; --resume completes an interrupted
+    analysis.
     """
     scn = load(scenario, set_)
     names = strategy_list(scn, scenario, strategies) or [
@@ -347,5 +326,6 @@ def voi(
     e = result.estimates.evpi
     print(f"  EVPI (all of them): {cell(e.value, e.ci_low, e.ci_high)}")
     print(
-        f"{result.spec.samples} samples; results in {out_dir}{os.sep} (voi.json, voi.csv, plots/)"
+        f"{result.spec.samples} samples; results in {out_dir}{os.sep} (voi.json, voi.csv, "
+        "results.xlsx, plots/)"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -133,3 +133,39 @@ ChannelOpt = Annotated[
         "--channel", help="Channel of the metric: total, direct, partners or a program name."
     ),
 ]
+
+
+def planner_out(kind: str, *, resumable: bool) -> Any:
+    """The ``--out`` option of a planner verb whose folder is named ``<scenario>-<kind>``."""
+    rule = "it must be new or empty, unless --resume" if resumable else _REPLACED.rstrip(".")
+    return Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help=f"Output folder (default: out/ and the scenario file name plus -{kind}); "
+            f"{rule[0].lower()}{rule[1:]}.",
+            show_default=False,
+        ),
+    ]
+
+
+def resume_option(what: str) -> Any:
+    """The ``--resume`` option of a planner verb that journals its finished work."""
+    return Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help=f"Complete an interrupted {what} in --out (the same command; refused if the "
+            "scenario or the options changed).",
+        ),
+    ]
+
+
+SweepOutOpt = planner_out("sweep", resumable=True)
+BreakevenOutOpt = planner_out("breakeven", resumable=False)
+SensitivityOutOpt = planner_out("sensitivity", resumable=False)
+OptimizeOutOpt = planner_out("optimize", resumable=True)
+VoiOutOpt = planner_out("voi", resumable=True)
+SweepResumeOpt = resume_option("sweep")
+ResumeOpt = resume_option("run")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +27,7 @@ from channelsim.cli.common import (
 )
 from channelsim.cli.options import (
     DEFAULT_METRIC,
+    BreakevenOutOpt,
     ChannelOpt,
     DaskOpt,
     ForceOpt,
@@ -37,16 +37,16 @@ from channelsim.cli.options import (
     RepsOpt,
     ScenarioArg,
     SeedOpt,
+    SensitivityOutOpt,
     SetOpt,
     StrategyOpt,
+    SweepOutOpt,
+    SweepResumeOpt,
 )
 from channelsim.errors import Problem, UsageError
-from channelsim.metrics.catalogue import lower_is_better
 from channelsim.metrics.formatting import format_estimate
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from channelsim.planning.options import RunOptions
     from channelsim.planning.sweep import SweepResult
 
@@ -95,24 +95,8 @@ def sweep(
     seed: SeedOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Sweep folder (default: out/ and the scenario file name plus -sweep). It must be "
-            "new or empty, unless --resume.",
-            show_default=False,
-        ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume",
-            help="Complete an interrupted sweep in --out (same command; refused if the scenario "
-            "or the sweep spec changed).",
-        ),
-    ] = False,
+    out: SweepOutOpt = None,
+    resume: SweepResumeOpt = False,
     set_: SetOpt = None,
     metric: MetricOpt = DEFAULT_METRIC,
     quiet: QuietOpt = False,
@@ -122,7 +106,9 @@ def sweep(
 
     Every point runs the same replications (common random numbers). The folder holds
     points.csv, results.csv (a row per point, strategy, replication and channel), summary.csv
-    (mean and 95% CI per point and strategy), errors.csv, manifest.json and plots/. An
+    (mean and 95% CI per point and strategy), with two strategies differences.csv (their
+    paired difference), errors.csv, results.xlsx, manifest.json and plots/. A best point is
+    named only when its paired intervals tell it apart from every other point. An
     interrupted sweep keeps its finished points: rerun the command with --resume.
     """
     scn = load(scenario, set_)
@@ -200,14 +186,18 @@ def sweep(
     if quiet:
         print(out_dir)
     else:
+        from channelsim.outputs.files import DIFFERENCES_CSV
+        from channelsim.outputs.xlsx import RESULTS_XLSX
+
         done = len(result.points) - len(failed)
+        # only what was written: no differences without two strategies, no workbook too big
+        extra = [n for n in (DIFFERENCES_CSV, RESULTS_XLSX) if (Path(out_dir) / n).is_file()]
         print(
             f"sweep: {done} of {len(result.points)} points done in {result.run_seconds:.1f} s; "
-            f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, manifest.json, "
-            "plots/)"
+            f"results in {out_dir}{os.sep} (points.csv, results.csv, summary.csv, "
+            f"{''.join(f'{n}, ' for n in extra)}manifest.json, plots/)"
         )
-        best = best_points(result.summary, result.spec.keys, metric, result.spec.strategies)
-        for line in best:
+        for line in result.best_sentences(metric):
             print(line)
     if failed:
         first = result.errors.iloc[0]
@@ -218,26 +208,6 @@ def sweep(
             file=sys.stderr,
         )
         raise typer.Exit(EXIT_FAILURE)
-
-
-def best_points(
-    summary: pd.DataFrame, keys: Sequence[str], metric: str, strategies: Sequence[str]
-) -> list[str]:
-    """One line per strategy: the point with the best mean ``metric``."""
-    rows = summary[summary["metric"] == metric]
-    lines = []
-    for strategy in strategies:
-        sel = rows[(rows["strategy"] == strategy) & rows["mean"].notna()]
-        if sel.empty:
-            continue
-        pick = sel["mean"].idxmin() if lower_is_better(metric) else sel["mean"].idxmax()
-        row = sel.loc[pick]
-        where = ", ".join(f"{k}={short_value(row[k])}" for k in keys)
-        cell = format_estimate(
-            metric, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
-        )
-        lines.append(f"best {metric} for {strategy}: {cell} at point {int(row['point'])} ({where})")
-    return lines
 
 
 def breakeven(
@@ -255,7 +225,14 @@ def breakeven(
     high: Annotated[float, typer.Option("--high", help="Upper end of the search range.")],
     metric: MetricOpt = DEFAULT_METRIC,
     a: Annotated[str, typer.Option("--a", help="Strategy A.")] = "direct",
-    b: Annotated[str, typer.Option("--b", help="Strategy B.")] = "indirect",
+    b: Annotated[
+        str,
+        typer.Option(
+            "--b",
+            help="Strategy B, or none: find where strategy A's metric crosses zero (e.g. "
+            "where a program's contribution turns positive as its commission falls).",
+        ),
+    ] = "indirect",
     channel: ChannelOpt = "total",
     reps: RepsOpt = None,
     seed: SeedOpt = None,
@@ -268,15 +245,7 @@ def breakeven(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output folder (default: out/ and the scenario file name plus -breakeven).",
-            show_default=False,
-        ),
-    ] = None,
+    out: BreakevenOutOpt = None,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
@@ -284,12 +253,26 @@ def breakeven(
 
     Both strategies run on the same replications at every value (common random numbers);
     brentq finds where the mean paired difference A - B crosses zero, and the 95% interval
-    is where the difference's own interval contains zero. Writes breakeven.json and
-    plots/breakeven.png. No crossing in the range is an answer (exit 0, value null).
+    is where the difference's own interval contains zero. With --b none it finds where A's
+    metric itself crosses zero. Writes breakeven.json, results.xlsx and plots/breakeven.png.
+    No crossing in the range is an answer (exit 0, value null).
     """
     scn = load(scenario, set_)
-    for name, option in ((a, "--a"), (b, "--b")):
-        check_strategy_name(scn, scenario, name, option=option)
+    from channelsim.planning.breakeven import NONE
+
+    strategy_b = None if b == NONE else b
+    if strategy_b is None and NONE in scn.strategy_names():
+        raise UsageError(
+            Problem(
+                str(scenario),
+                "--b",
+                f"--b {NONE} means 'against zero', and this scenario also names a strategy "
+                f"{NONE!r}: rename that strategy to compare with it",
+            )
+        )
+    for name, option in ((a, "--a"), (strategy_b, "--b")):
+        if name is not None:
+            check_strategy_name(scn, scenario, name, option=option)
     check_executor(jobs, dask)
     from channelsim.outputs.files import check_out_dir
 
@@ -301,7 +284,7 @@ def breakeven(
     result = run_planner(
         scenario,
         scn,
-        strategies=[a, b],
+        strategies=[a] if strategy_b is None else [a, strategy_b],
         reps=reps,
         seed=seed,
         jobs=jobs,
@@ -317,7 +300,7 @@ def breakeven(
             high,
             metric=metric,
             a=a,
-            b=b,
+            b=strategy_b,
             channel=channel,
             scan=scan,
             options=options,
@@ -330,7 +313,7 @@ def breakeven(
     print(result.message)
     print(
         f"{len(result.evaluations)} evaluations; results in {out_dir}{os.sep} (breakeven.json, "
-        "plots/breakeven.png)"
+        "results.xlsx, plots/breakeven.png)"
     )
 
 
@@ -391,22 +374,14 @@ def sensitivity(
     set_: SetOpt = None,
     jobs: PlanJobsOpt = None,
     dask: DaskOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output folder (default: out/ and the scenario file name plus -sensitivity).",
-            show_default=False,
-        ),
-    ] = None,
+    out: SensitivityOutOpt = None,
     quiet: QuietOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Which assumption moves the answer most: a tornado chart or Sobol' indices.
 
-    Writes sensitivity.csv and plots/tornado.png or plots/sobol.png. Every point runs the
-    same replications (common random numbers).
+    Writes sensitivity.csv, results.xlsx and plots/tornado.png or plots/sobol.png. Every point
+    runs the same replications (common random numbers).
     """
     scn = load(scenario, set_)
     name = check_strategy_name(scn, scenario, strategy)
@@ -470,7 +445,10 @@ def sensitivity(
                 f"{row.S1_ci_high:.3f}], total {row.ST:.3f} [{row.ST_ci_low:.3f}, "
                 f"{row.ST_ci_high:.3f}]"
             )
-    print(f"{result.points} points; results in {out_dir}{os.sep} (sensitivity.csv, plots/)")
+    print(
+        f"{result.points} points; results in {out_dir}{os.sep} (sensitivity.csv, results.xlsx, "
+        "plots/)"
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -42,14 +42,21 @@ def _search(evaluations: pd.DataFrame) -> pd.DataFrame:
     return evaluations[evaluations["stage"] == "search"]
 
 
-def _objective_axis(ax: Axes, metric: str, label: str, axis: str = "y") -> None:
+def _objective_axis(
+    ax: Axes, metric: str, label: str, axis: str = "y", currency: str = "USD"
+) -> None:
     (ax.set_ylabel if axis == "y" else ax.set_xlabel)(label)
-    if not label.startswith("P("):
-        _value_axis(ax, metric, axis)
+    if not label.startswith("P("):  # a probability of a loss is not money
+        _value_axis(ax, metric, axis, currency)
 
 
 def plot_convergence(
-    evaluations: pd.DataFrame, *, label: str, metric: str, ax: Axes | None = None
+    evaluations: pd.DataFrame,
+    *,
+    label: str,
+    metric: str,
+    currency: str = "USD",
+    ax: Axes | None = None,
 ) -> Figure:
     """Each candidate's objective in search order, and the best feasible one so far."""
     fig, ax = _new(ax)
@@ -80,7 +87,7 @@ def plot_convergence(
         label="best feasible so far",
     )
     ax.set_xlabel("evaluation (search order; each on the same replications)")
-    _objective_axis(ax, metric, label)
+    _objective_axis(ax, metric, label, currency=currency)
     ax.set_title(f"Search: {label}", loc="left", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
@@ -108,6 +115,7 @@ def plot_objective_curve(
     metric: str,
     chosen: Mapping[str, Any],
     base: Mapping[str, Any],
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """The objective against one variable, with its 95% band over replications."""
@@ -150,7 +158,7 @@ def plot_objective_curve(
     if isinstance(start, int | float) and start != value:
         _mark(ax, float(start), f"base {start:.4g}", "--", "0.3")
     ax.set_xlabel(key)
-    _objective_axis(ax, metric, label)
+    _objective_axis(ax, metric, label, currency=currency)
     ax.set_title(f"{label} against {key} (search replications)", loc="left", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
@@ -182,6 +190,7 @@ def plot_objective_heatmap(
     chosen: Mapping[str, Any],
     base: Mapping[str, Any],
     constraint: tuple[str, float] | None = None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """The objective over two variables (interpolated between candidates) and the frontier.
@@ -194,6 +203,7 @@ def plot_objective_heatmap(
         chosen: the chosen values.
         base: the base values.
         constraint: ``(column, limit)`` of a constraint whose limit is drawn as a line.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
         ax: axes to draw on.
     """
     fig, ax = _new(ax, (WIDE[0], WIDE[1] * 1.25))
@@ -207,11 +217,7 @@ def plot_objective_heatmap(
         bar = fig.colorbar(filled, ax=ax)
         bar.set_label(label)
         if metric in MONEY_METRICS and not label.startswith("P("):
-            from matplotlib.ticker import FuncFormatter
-
-            from channelsim.metrics.formatting import axis_money
-
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(axis_money))
+            _value_axis(bar.ax, metric, "y", currency)
         if constraint is not None:
             column, limit = constraint
             c = ev[column].to_numpy(dtype=float)
@@ -258,6 +264,7 @@ def plot_feasible_frontier(
     objective_metric: str,
     higher_is_better: bool,
     chosen_index: int | None = None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """The objective against a constrained metric: the trade-off and the best at each level.
@@ -298,8 +305,8 @@ def plot_feasible_frontier(
         j = int(np.flatnonzero(idx == chosen_index)[0])
         ax.scatter([c[j]], [z[j]], s=120, marker="*", color=_CHOSEN, label="chosen", zorder=3)
     ax.set_xlabel(f"{column} (mean over replications)")
-    _value_axis(ax, metric, "x")
-    _objective_axis(ax, objective_metric, label)
+    _value_axis(ax, metric, "x", currency)
+    _objective_axis(ax, objective_metric, label, currency=currency)
     ax.set_title(f"Feasible frontier: {label} against {column}", loc="left", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
@@ -316,6 +323,7 @@ def optimize_figures(
     constraints: Sequence[tuple[str, str, str, float, str]],
     chosen: Mapping[str, Any],
     base: Mapping[str, Any],
+    currency: str = "USD",
 ) -> list[tuple[str, Figure]]:
     """Every figure of an optimisation, as ``(file stem, Figure)``.
 
@@ -328,14 +336,22 @@ def optimize_figures(
         constraints: ``(column, metric, op, limit, text)`` per constraint.
         chosen: the chosen values.
         base: the base values.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
     """
-    figures = [("convergence", plot_convergence(evaluations, label=label, metric=metric))]
+    convergence = plot_convergence(evaluations, label=label, metric=metric, currency=currency)
+    figures = [("convergence", convergence)]
     if len(keys) == 1:
         figures.append(
             (
                 "objective",
                 plot_objective_curve(
-                    evaluations, keys[0], label=label, metric=metric, chosen=chosen, base=base
+                    evaluations,
+                    keys[0],
+                    label=label,
+                    metric=metric,
+                    chosen=chosen,
+                    base=base,
+                    currency=currency,
                 ),
             )
         )
@@ -352,6 +368,7 @@ def optimize_figures(
                     chosen=chosen,
                     base=base,
                     constraint=first,
+                    currency=currency,
                 ),
             )
         )
@@ -369,6 +386,7 @@ def optimize_figures(
             objective_metric=metric,
             higher_is_better=higher_is_better,
             chosen_index=chosen_index,
+            currency=currency,
         )
         figures.append((f"frontier_{safe_name(text)}", fig))
     return figures
@@ -384,6 +402,7 @@ def plot_voi(
     evpi: tuple[float, float, float],
     label: str,
     metric: str,
+    currency: str = "USD",
 ) -> Figure:
     """EVPPI per parameter with its interval, EVPI, and each strategy's chance of being best.
 
@@ -394,6 +413,7 @@ def plot_voi(
         evpi: EVPI and its interval.
         label: the objective in words.
         metric: the objective's metric (for money axes).
+        currency: the ISO 4217 code of the scenario's money (money metrics).
     """
     fig = Figure(
         figsize=(WIDE[0] * 1.15, max(WIDE[1], 1.2 + 0.45 * len(params))), layout="constrained"
@@ -425,7 +445,7 @@ def plot_voi(
         left.axvspan(evpi[1], evpi[2], color=_CHOSEN, alpha=0.12, linewidth=0)
     left.set_yticks(y, rows["param"].tolist(), fontsize=8)
     left.set_xlabel(f"value of knowing it before deciding ({label})")
-    _value_axis(left, metric, "x")
+    _value_axis(left, metric, "x", currency)
     left.set_title("What to find out first", loc="left", fontsize=10)
     left.grid(True, axis="x", alpha=0.3)
     left.legend(frameon=False, fontsize=7, loc="lower right")

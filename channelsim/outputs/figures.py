@@ -18,17 +18,15 @@ from matplotlib.figure import Figure
 
 from channelsim.analysis.costs import cost_fits, margin_bridge
 from channelsim.outputs.files import MONTHLY_CSV, PLOTS_DIR, SUMMARY_CSV, atomic_path
-from channelsim.outputs.plots import (
-    plot_capacity,
+from channelsim.outputs.money_plots import (
     plot_cash_balance,
     plot_cost_per_sale,
     plot_cost_vs_sales,
     plot_cumulative_contribution,
     plot_margin_bridge,
-    plot_recurring,
-    plot_sales,
 )
-from channelsim.outputs.reading import read_table, target_sales
+from channelsim.outputs.plots import plot_capacity, plot_recurring, plot_sales
+from channelsim.outputs.reading import currency_code, read_table, target_sales
 
 __all__ = ["DPI", "folder_figures", "save_figure", "save_plots"]
 
@@ -54,6 +52,8 @@ def save_figure(fig: Figure, path: Path) -> Path:
 def folder_figures(folder: Path) -> list[tuple[str, Callable[[], Figure]]]:
     """The plots an output folder has data for, as (file stem, figure builder) pairs.
 
+    Money axes name the currency of the folder's ``scenario.resolved.toml``.
+
     Args:
         folder: an output folder.
 
@@ -64,21 +64,30 @@ def folder_figures(folder: Path) -> list[tuple[str, Callable[[], Figure]]]:
     monthly = read_table(folder / MONTHLY_CSV)
     summary = read_table(folder / SUMMARY_CSV)
     target = target_sales(folder)
+    cur = currency_code(folder)
     plots: list[tuple[str, Callable[[], Figure]]] = []
     if monthly is not None and len(monthly):
         plots += [
             ("sales", lambda: plot_sales(monthly, target=target)),
             ("capacity", lambda: plot_capacity(monthly)),
-            ("cumulative_contribution", lambda: plot_cumulative_contribution(monthly)),
-            ("cost_per_sale", lambda: plot_cost_per_sale(monthly)),
-            ("cost_vs_sales", lambda: plot_cost_vs_sales(monthly, cost_fits(monthly))),
+            (
+                "cumulative_contribution",
+                lambda: plot_cumulative_contribution(monthly, currency=cur),
+            ),
+            ("cost_per_sale", lambda: plot_cost_per_sale(monthly, currency=cur)),
+            (
+                "cost_vs_sales",
+                lambda: plot_cost_vs_sales(monthly, cost_fits(monthly), currency=cur),
+            ),
         ]
         if _has_subscriptions(monthly):
-            plots.append(("recurring", lambda: plot_recurring(monthly)))
+            plots.append(("recurring", lambda: plot_recurring(monthly, currency=cur)))
         if _cash_moves_later(monthly):
-            plots.append(("cash_balance", lambda: plot_cash_balance(monthly)))
+            plots.append(("cash_balance", lambda: plot_cash_balance(monthly, currency=cur)))
     if summary is not None and len(summary):
-        plots.append(("margin_bridge", lambda: plot_margin_bridge(margin_bridge(summary))))
+        plots.append(
+            ("margin_bridge", lambda: plot_margin_bridge(margin_bridge(summary), currency=cur))
+        )
     return plots
 
 

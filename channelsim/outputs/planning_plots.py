@@ -1,4 +1,7 @@
-"""Plots of the planners' tools: sweeps, break-even curves, tornado and Sobol' charts.
+"""Plots of the planners' tools: break-even curves, tornado and Sobol' charts.
+
+The sweeps' plots are in :mod:`.sweep_plots`; the helpers here (money axes, new axes, category
+positions) are shared by every planner's plot.
 
 Same conventions as :mod:`channelsim.outputs.plots`: each function takes tables and returns a
 matplotlib Figure built without pyplot (rendered by Agg when saved with
@@ -10,27 +13,22 @@ bands and error bars are 95% Student-t intervals over replications.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from channelsim.analysis.sweep_tables import paired_point_differences
 from channelsim.metrics.catalogue import CATALOGUE
 from channelsim.metrics.formatting import axis_money
-from channelsim.outputs.files import safe_name
 from channelsim.outputs.plots import WIDE, plain, strategy_colors
 
 MONEY_METRICS = frozenset(m.name for m in CATALOGUE if m.currency)
 """Metrics in currency: their axes and labels read 12.5k, 3.2M."""
 
 _BAND_ALPHA = 0.18
-_ANNOTATE_MAX_CELLS = 64
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -41,10 +39,21 @@ def _fmt(metric: str, x: float) -> str:
     return f"{x:.3g}"
 
 
-def _value_axis(ax: Axes, metric: str, axis: str = "y") -> None:
+def with_currency(label: str, currency: str) -> str:
+    """``label`` naming the currency: ``npv (total)`` -> ``npv (total, EUR)``."""
+    if currency in label:
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}, {currency})"
+    return f"{label} ({currency})"
+
+
+def _value_axis(ax: Axes, metric: str, axis: str = "y", currency: str = "USD") -> None:
+    """A money metric's axis: 12.5k, 3.2M ticks and the currency in its label (set it first)."""
     if metric in MONEY_METRICS:
         target = ax.yaxis if axis == "y" else ax.xaxis
         target.set_major_formatter(FuncFormatter(axis_money))
+        target.set_label_text(with_currency(target.get_label_text(), currency))
 
 
 def _new(ax: Axes | None, size: tuple[float, float] = WIDE) -> tuple[Figure, Axes]:
@@ -72,288 +81,6 @@ def _axis_positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     return np.array([index[str(v)] for v in values], dtype=float), [plain(x) for x in labels]
 
 
-# --- sweeps ---------------------------------------------------------------------------------
-
-
-def plot_sweep_line(
-    summary: pd.DataFrame,
-    key: str,
-    metric: str,
-    strategies: Sequence[str],
-    *,
-    ax: Axes | None = None,
-) -> Figure:
-    """One parameter: the metric's mean and 95% band against the parameter, per strategy.
-
-    Args:
-        summary: a sweep's summary table.
-        key: the parameter.
-        metric: the metric shown.
-        strategies: strategies, in sweep order.
-        ax: axes to draw on (default: a new Figure).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new(ax)
-    rows = summary[summary["metric"] == metric]
-    colors = strategy_colors(strategies)
-    labels: list[str] | None = None
-    for strategy in strategies:
-        sel = rows[rows["strategy"] == strategy]
-        if sel.empty:
-            continue
-        x, labels = _axis_positions(sel[key])
-        order = np.argsort(x, kind="stable")
-        x = x[order]
-        mean = sel["mean"].to_numpy(dtype=float)[order]
-        low = sel["ci_low"].to_numpy(dtype=float)[order]
-        high = sel["ci_high"].to_numpy(dtype=float)[order]
-        color = colors[strategy]
-        ax.plot(
-            x, mean, color=color, linewidth=2, marker="o", markersize=3.5, label=plain(strategy)
-        )
-        if np.isfinite(low).any():
-            ax.fill_between(x, low, high, color=color, alpha=_BAND_ALPHA, linewidth=0)
-    if labels is not None:
-        ax.set_xticks(range(len(labels)), labels)
-    ax.set_xlabel(plain(key))
-    ax.set_ylabel(f"{metric} (total)")
-    _value_axis(ax, metric)
-    ax.grid(True, alpha=0.3)
-    ax.set_title(plain(f"{metric} against {key}"), loc="left")
-    legend = ax.legend(frameon=False, title="mean, 95% CI band", title_fontsize=8)
-    legend.get_title().set_color("0.35")
-    return fig
-
-
-def _is_full_grid(x: pd.Series, y: pd.Series) -> bool:
-    pairs = set(zip(x.astype(str), y.astype(str), strict=True))
-    return len(pairs) == len(x) == x.astype(str).nunique() * y.astype(str).nunique()
-
-
-def _edges(centres: np.ndarray) -> np.ndarray:
-    """Cell edges around sorted centres (midpoints; the end cells as wide as their neighbour)."""
-    if len(centres) == 1:
-        return np.array([centres[0] - 0.5, centres[0] + 0.5])
-    mids = (centres[1:] + centres[:-1]) / 2
-    return np.concatenate(
-        [[centres[0] - (mids[0] - centres[0])], mids, [centres[-1] + (centres[-1] - mids[-1])]]
-    )
-
-
-def plot_sweep_heatmap(
-    table: pd.DataFrame,
-    x_key: str,
-    y_key: str,
-    *,
-    value: str = "mean",
-    label: str,
-    metric: str,
-    diverging: bool = False,
-    ax: Axes | None = None,
-) -> Figure:
-    """Two parameters: a heatmap (grid) or coloured scatter (sampled points) of one value.
-
-    With ``diverging`` the colours are centred on zero (blue above, red below), the zero
-    contour is drawn on a grid and cells whose 95% interval includes zero are marked ``≈``.
-
-    Args:
-        table: one row per point with the two parameter columns, ``value`` and, for
-            ``diverging``, ``ci_low`` and ``ci_high``.
-        x_key: the parameter on the x axis.
-        y_key: the parameter on the y axis.
-        value: the column to colour by.
-        label: the colour bar's label.
-        metric: the metric (for number formats).
-        diverging: centre the colours on zero (a difference A - B).
-        ax: axes to draw on.
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new(ax, (7.0, 5.2))
-    z_all = table[value].to_numpy(dtype=float)
-    finite = z_all[np.isfinite(z_all)]
-    cmap = "RdBu" if diverging else "viridis"
-    norm: Any = None
-    if diverging and finite.size:
-        top = float(np.max(np.abs(finite))) or 1.0
-        norm = TwoSlopeNorm(vcenter=0.0, vmin=-top, vmax=top)
-    xs, x_labels = _axis_positions(table[x_key])
-    ys, y_labels = _axis_positions(table[y_key])
-    if _is_full_grid(table[x_key], table[y_key]) and len(table) > 1:
-        ux, uy = np.unique(xs), np.unique(ys)
-        grid = np.full((len(uy), len(ux)), np.nan)
-        signif = np.ones_like(grid, dtype=bool)
-        for xi, yi, z, (_, row) in zip(xs, ys, z_all, table.iterrows(), strict=True):
-            i, j = int(np.searchsorted(uy, yi)), int(np.searchsorted(ux, xi))
-            grid[i, j] = z
-            if diverging and "ci_low" in table:
-                lo, hi = float(row["ci_low"]), float(row["ci_high"])
-                signif[i, j] = not (lo <= 0 <= hi)
-        mesh = ax.pcolormesh(_edges(ux), _edges(uy), grid, cmap=cmap, norm=norm, shading="flat")
-        if diverging and len(ux) > 1 and len(uy) > 1 and np.nanmin(grid) < 0 < np.nanmax(grid):
-            ax.contour(ux, uy, grid, levels=[0.0], colors="black", linewidths=1.5)
-        if grid.size <= _ANNOTATE_MAX_CELLS:
-            lo_v, hi_v = mesh.norm.vmin, mesh.norm.vmax
-            for i, yv in enumerate(uy):
-                for j, xv in enumerate(ux):
-                    z = grid[i, j]
-                    if not math.isfinite(z):
-                        continue
-                    share = (z - lo_v) / (hi_v - lo_v) if hi_v != lo_v else 0.5
-                    dark = share < 0.3 or (diverging and share > 0.7)
-                    text = ("≈ " if not signif[i, j] else "") + _fmt(metric, z)
-                    ax.text(
-                        xv,
-                        yv,
-                        plain(text),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if dark else "black",
-                    )
-    else:
-        mesh = ax.scatter(xs, ys, c=z_all, cmap=cmap, norm=norm, s=36, edgecolors="0.3")
-    bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label(plain(label))
-    if metric in MONEY_METRICS:
-        bar.formatter = FuncFormatter(axis_money)
-        bar.update_ticks()
-    if x_labels is not None:
-        ax.set_xticks(range(len(x_labels)), x_labels)
-    elif len(np.unique(xs)) <= 12:
-        ax.set_xticks(np.unique(xs), [f"{v:.4g}" for v in np.unique(xs)])
-    if y_labels is not None:
-        ax.set_yticks(range(len(y_labels)), y_labels)
-    elif len(np.unique(ys)) <= 12:
-        ax.set_yticks(np.unique(ys), [f"{v:.4g}" for v in np.unique(ys)])
-    ax.set_xlabel(plain(x_key))
-    ax.set_ylabel(plain(y_key))
-    return fig
-
-
-def plot_main_effects(
-    summary: pd.DataFrame, keys: Sequence[str], metric: str, strategies: Sequence[str]
-) -> Figure:
-    """Three or more parameters: the metric at every point against each parameter in turn.
-
-    Args:
-        summary: a sweep's summary table.
-        keys: the parameters.
-        metric: the metric shown.
-        strategies: strategies, in sweep order.
-
-    Returns:
-        The Figure, one panel per parameter.
-    """
-    cols = min(3, len(keys))
-    rows_n = math.ceil(len(keys) / cols)
-    fig = Figure(figsize=(4.2 * cols, 3.4 * rows_n), layout="constrained")
-    axes = fig.subplots(rows_n, cols, squeeze=False).ravel()
-    rows = summary[summary["metric"] == metric]
-    colors = strategy_colors(strategies)
-    for ax, key in zip(axes, keys, strict=False):
-        labels = None
-        for strategy in strategies:
-            sel = rows[rows["strategy"] == strategy]
-            x, labels = _axis_positions(sel[key])
-            ax.scatter(
-                x, sel["mean"], s=12, color=colors[strategy], alpha=0.8, label=plain(strategy)
-            )
-        if labels is not None:
-            ax.set_xticks(range(len(labels)), labels)
-        ax.set_xlabel(plain(key))
-        _value_axis(ax, metric)
-        ax.grid(True, alpha=0.3)
-    for spare in axes[len(keys) :]:
-        spare.set_visible(False)
-    axes[0].set_ylabel(f"{metric} (total, mean)")
-    axes[0].legend(frameon=False, fontsize=8)
-    fig.suptitle(f"{metric} at each point, against each parameter")
-    return fig
-
-
-def sweep_figures(
-    summary: pd.DataFrame,
-    results: pd.DataFrame,
-    points: pd.DataFrame,
-    strategies: Sequence[str],
-    metric: str = "contribution",
-    horizon: float | None = None,
-) -> list[tuple[str, Figure]]:
-    """The figures of a sweep, as ``(file stem, Figure)`` pairs.
-
-    One parameter: ``sweep_<metric>`` (a line per strategy with its band). Two: a heatmap per
-    strategy and, with exactly two strategies, ``sweep_<metric>_<a>_minus_<b>`` (the paired
-    difference, zero contour = the break-even frontier). More: main effects.
-
-    Args:
-        summary: the sweep's summary table.
-        results: its results table (one row per point, strategy, replication and channel).
-        points: its points table (``point`` and one column per parameter).
-        strategies: the strategies, in sweep order.
-        metric: the metric shown.
-        horizon: what "never" counts as in a difference of censored times (months).
-
-    Returns:
-        The figures (none when no point finished).
-    """
-    keys = [c for c in points.columns if c != "point"]
-    strategies = list(strategies)
-    if summary.empty:
-        return []
-    stem = f"sweep_{safe_name(metric)}"
-    out: list[tuple[str, Figure]] = []
-    if len(keys) == 1:
-        out.append((stem, plot_sweep_line(summary, keys[0], metric, strategies)))
-        return out
-    if len(keys) == 2:
-        rows = summary[summary["metric"] == metric]
-        fig = Figure(figsize=(6.4 * len(strategies), 5.0), layout="constrained")
-        axes = fig.subplots(1, len(strategies), squeeze=False).ravel()
-        for ax, strategy in zip(axes, strategies, strict=True):
-            sel = rows[rows["strategy"] == strategy]
-            if sel.empty:
-                ax.set_visible(False)
-                continue
-            plot_sweep_heatmap(
-                sel,
-                keys[0],
-                keys[1],
-                label=f"{metric} (total, mean)",
-                metric=metric,
-                ax=ax,
-            )
-            ax.set_title(plain(strategy), loc="left")
-        out.append((stem, fig))
-        if len(strategies) == 2:
-            a, b = strategies
-            diff = paired_point_differences(results, points, a, b, metric, horizon=horizon)
-            if not diff.empty:
-                fig = plot_sweep_heatmap(
-                    diff,
-                    keys[0],
-                    keys[1],
-                    label=f"{metric}: {a} - {b} (mean of paired differences)",
-                    metric=metric,
-                    diverging=True,
-                )
-                fig.axes[0].set_title(
-                    plain(
-                        f"{a} - {b}: blue where {a} is higher; line: zero (break-even); "
-                        "≈: 95% CI includes 0"
-                    ),
-                    loc="left",
-                    fontsize=9,
-                )
-                out.append((f"{stem}_{safe_name(a)}_minus_{safe_name(b)}", fig))
-        return out
-    out.append((stem, plot_main_effects(summary, keys, metric, strategies)))
-    return out
-
-
 # --- break-even -----------------------------------------------------------------------------
 
 
@@ -363,23 +90,27 @@ def plot_breakeven(
     param: str,
     metric: str,
     a: str,
-    b: str,
+    b: str | None,
     value: float | None,
     ci_low: float | None,
     ci_high: float | None,
+    currency: str = "USD",
     ax: Axes | None = None,
 ) -> Figure:
     """The difference curve A - B against the parameter, with the break-even marked.
+
+    Without strategy B the curve is A's metric itself and the mark is where it crosses zero.
 
     Args:
         evaluations: one row per evaluated value: ``value``, ``mean``, ``ci_low``, ``ci_high``.
         param: the parameter.
         metric: the metric compared.
         a: strategy A.
-        b: strategy B.
+        b: strategy B (None: A's metric against zero).
         value: the break-even (None: no crossing in the range).
         ci_low: lower end of its 95% interval (None: beyond the range or undetermined).
         ci_high: upper end.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
         ax: axes to draw on.
 
     Returns:
@@ -388,7 +119,9 @@ def plot_breakeven(
     fig, ax = _new(ax)
     ev = evaluations.sort_values("value", kind="stable")
     x = ev["value"].to_numpy(dtype=float)
-    color = strategy_colors([a, b])[a]
+    color = strategy_colors([a] if b is None else [a, b])[a]
+    paired = b is not None
+    curve = f"{a} - {b}" if paired else a
     ax.axhline(0.0, color="0.3", linewidth=1)
     ax.plot(
         x,
@@ -397,7 +130,8 @@ def plot_breakeven(
         linewidth=2,
         marker="o",
         markersize=3.5,
-        label="mean paired difference (dots: evaluations)",
+        label=("mean paired difference" if paired else "mean over replications")
+        + " (dots: evaluations)",
     )
     ax.fill_between(
         x,
@@ -406,27 +140,28 @@ def plot_breakeven(
         color=color,
         alpha=_BAND_ALPHA,
         linewidth=0,
-        label="95% CI of the difference",
+        label="95% CI of the difference" if paired else "95% CI of the mean",
     )
+    word = "break-even" if paired else "zero crossing"
     if value is not None:
         lo = ci_low if ci_low is not None else float(x.min())
         hi = ci_high if ci_high is not None else float(x.max())
-        ax.axvspan(lo, hi, color="0.5", alpha=0.15, linewidth=0, label="95% CI of the break-even")
+        ax.axvspan(lo, hi, color="0.5", alpha=0.15, linewidth=0, label=f"95% CI of the {word}")
         ax.axvline(value, color="black", linestyle="--", linewidth=1.2)
         ax.annotate(
-            f"break-even {value:.4g}",
+            f"{word} {value:.4g}",
             xy=(value, 0.0),
             xytext=(6, 10),
             textcoords="offset points",
             fontsize=9,
         )
-        title = f"{a} - {b}, {metric}: break-even at {param} = {value:.4g}"
+        title = f"{curve}, {metric}: {word} at {param} = {value:.4g}"
     else:
-        title = f"{a} - {b}, {metric}: no break-even in this range"
+        title = f"{curve}, {metric}: no {word} in this range"
     ax.set_title(plain(title), loc="left", fontsize=10)
     ax.set_xlabel(plain(param))
-    ax.set_ylabel(plain(f"{metric}: {a} - {b}"))
-    _value_axis(ax, metric)
+    ax.set_ylabel(plain(f"{metric}: {curve}" if paired else f"{metric} of {a}"))
+    _value_axis(ax, metric, currency=currency)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
     return fig
@@ -435,7 +170,9 @@ def plot_breakeven(
 # --- sensitivity ----------------------------------------------------------------------------
 
 
-def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
+def plot_tornado(
+    table: pd.DataFrame, *, metric: str, strategy: str, currency: str = "USD"
+) -> Figure:
     """Tornado chart: the metric with each parameter at its low and high value, one at a time.
 
     Args:
@@ -444,6 +181,7 @@ def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
             ``swing``), largest swing first.
         metric: the metric.
         strategy: the strategy simulated.
+        currency: the ISO 4217 code of the scenario's money (money metrics).
 
     Returns:
         The Figure (largest swing on top).
@@ -479,8 +217,10 @@ def plot_tornado(table: pd.DataFrame, *, metric: str, strategy: str) -> Figure:
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
-    ax.set_xlabel(plain(f"{metric} (total, mean over replications; base {_fmt(metric, base)})"))
-    _value_axis(ax, metric, "x")
+    unit = f"{currency}, " if metric in MONEY_METRICS else ""
+    where = f"{unit}total, mean over replications; base {_fmt(metric, base)}"
+    ax.set_xlabel(plain(f"{metric} ({where})"))
+    _value_axis(ax, metric, "x", currency)
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_title(
         plain(f"What moves {metric} most ({strategy}): one parameter at a time"), loc="left"

@@ -1,5 +1,8 @@
 """Plots of an output folder: functions of the data tables, one Figure each.
 
+Sales, capacity and recurring revenue are here, the money plots in :mod:`.money_plots`, with
+the helpers both share.
+
 Every ``plot_*`` function takes DataFrames as read from the output folder's CSV files
 (``monthly.csv``, or the tables that :mod:`channelsim.analysis` derives from them) and an optional
 matplotlib ``ax``; it draws on that axes (or on a new Figure) and returns the Figure. Nothing here
@@ -42,18 +45,9 @@ _EXTRA_COLORS = (
     "#17BECF",
 )
 _BAND_ALPHA = 0.18
-_PANEL_COLUMNS = 3
-
-_STEP_LABELS = {
-    "revenue": "revenue",
-    "discounts": "discounts",
-    "refunds": "refunds",
-    "cogs": "cost of goods",
-    "fixed_channel_cost": "fixed\nchannel cost",
-    "variable_channel_cost": "variable\nchannel cost",
-    "contribution": "contribution",
-}
-_TOTAL_STEPS = {"revenue", "contribution"}
+_PANEL_COLUMNS = (3, 2, 4, 5)
+"""Columns of small multiples, in order of preference: the first that leaves no row with a
+lone panel (four strategies: 2 x 2, seven: 4 + 3); two columns only up to six panels."""
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -109,20 +103,33 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = WIDE) -> tuple[Fig
     return fig, fig.add_subplot()
 
 
+def panel_grid(count: int) -> tuple[int, int]:
+    """Rows and columns for ``count`` small multiples, no row holding a lone panel if avoidable.
+
+    Three to a row when that works (so five strategies stay readable), else the first of 2
+    (up to six panels: more would be a tall column), 4 and 5 columns whose last row holds more
+    than one panel; three when none does.
+    """
+    if count <= _PANEL_COLUMNS[0]:
+        return 1, max(count, 1)
+    fits = [c for c in _PANEL_COLUMNS if count % c != 1 and (c > 2 or count <= 6)]
+    cols = fits[0] if fits else _PANEL_COLUMNS[0]
+    return math.ceil(count / cols), cols
+
+
 def _panels(
     ax: Axes | Sequence[Axes] | None, count: int, size: tuple[float, float]
 ) -> tuple[Figure, list[Axes]]:
     """Axes for small multiples: the ones given (one per strategy) or new panels.
 
-    New panels are laid out ``_PANEL_COLUMNS`` to a row, so five strategies stay readable.
+    New panels are laid out by :func:`panel_grid`.
     """
     if ax is None:
-        cols = max(1, min(count, _PANEL_COLUMNS))
-        rows = max(1, math.ceil(count / cols))
+        rows, cols = panel_grid(count)
         fig = Figure(figsize=(size[0] * cols, size[1] * rows), layout="constrained")
         grid = fig.subplots(rows, cols, squeeze=False).ravel()
-        for spare in grid[count:]:
-            spare.set_visible(False)
+        for spare in grid[count:]:  # removed, not hidden: a figure holds only the panels drawn
+            spare.remove()
         return fig, list(grid[:count])
     axes = [ax] if isinstance(ax, Axes) else list(ax)
     if len(axes) != count:
@@ -266,36 +273,9 @@ def plot_capacity(monthly: pd.DataFrame, *, ax: Axes | Sequence[Axes] | None = N
     return fig
 
 
-def plot_cumulative_contribution(
-    monthly: pd.DataFrame, channel: str = "total", *, ax: Axes | None = None
+def plot_recurring(
+    monthly: pd.DataFrame, channel: str = "total", *, currency: str = "USD"
 ) -> Figure:
-    """Cumulative contribution by strategy with 95% CI bands; payback is where it crosses zero.
-
-    Args:
-        monthly: the ``monthly.csv`` table.
-        channel: which channel (default all channels).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new_axes(ax)
-    strategies = _strategies(monthly)
-    colors = strategy_colors(strategies)
-    for strategy in strategies:
-        x, values = _by_replication(monthly, strategy, channel, "contribution")
-        _mean_band(ax, x, np.cumsum(values, axis=1), colors[strategy], strategy)
-    ax.axhline(0, color="0.2", linewidth=1)
-    where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(plain(f"Cumulative contribution by strategy ({where})"))
-    ax.set_ylabel("cumulative contribution (currency)")
-    _money_axis(ax)
-    _month_axis(ax)
-    _legend(ax, "upper left")
-    return fig
-
-
-def plot_recurring(monthly: pd.DataFrame, channel: str = "total") -> Figure:
     """Subscriptions: annual recurring revenue (left) and active customers (right) by strategy.
 
     Annual recurring revenue is 12 x the month's recurring revenue; bands are 95% CIs.
@@ -303,6 +283,7 @@ def plot_recurring(monthly: pd.DataFrame, channel: str = "total") -> Figure:
     Args:
         monthly: the ``monthly.csv`` table of a scenario with ``[product.subscription]``.
         channel: which channel.
+        currency: the ISO 4217 code of the scenario's money.
 
     Returns:
         The Figure.
@@ -318,7 +299,7 @@ def plot_recurring(monthly: pd.DataFrame, channel: str = "total") -> Figure:
         _mean_band(cust_ax, x, active, colors[strategy], strategy)
     where = "all channels" if channel == "total" else f"channel {channel}"
     arr_ax.set_title(f"Annual recurring revenue ({where})")
-    arr_ax.set_ylabel("12 x recurring revenue of the month (currency)")
+    arr_ax.set_ylabel(f"12 x recurring revenue of the month ({currency})")
     _money_axis(arr_ax)
     cust_ax.set_title("Active customers")
     cust_ax.set_ylabel("customers")
@@ -326,208 +307,4 @@ def plot_recurring(monthly: pd.DataFrame, channel: str = "total") -> Figure:
         ax.set_ylim(bottom=0)
         _month_axis(ax)
     _legend(arr_ax, "upper left")
-    return fig
-
-
-def plot_cash_balance(
-    monthly: pd.DataFrame, channel: str = "total", *, ax: Axes | None = None
-) -> Figure:
-    """Cash balance by strategy with 95% CI bands: the lowest point is the cash the plan needs.
-
-    Args:
-        monthly: the ``monthly.csv`` table.
-        channel: which channel (``total`` includes ``cash.opening_cash``).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new_axes(ax)
-    strategies = _strategies(monthly)
-    colors = strategy_colors(strategies)
-    for strategy in strategies:
-        x, values = _by_replication(monthly, strategy, channel, "cash_balance")
-        _mean_band(ax, x, values, colors[strategy], strategy)
-        x, flows = _by_replication(monthly, strategy, channel, "contribution")
-        ax.plot(x, np.nanmean(np.cumsum(flows, axis=1), axis=0), color=colors[strategy],
-                linewidth=1, linestyle=":")  # fmt: skip
-    ax.plot([], [], color="0.3", linewidth=1, linestyle=":", label="cumulative contribution")
-    ax.axhline(0, color="0.2", linewidth=1)
-    where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(f"Cash balance by strategy ({where})")
-    ax.set_ylabel("cash balance (currency)")
-    _money_axis(ax)
-    _month_axis(ax)
-    _legend(ax, "upper left")
-    return fig
-
-
-def plot_cost_per_sale(
-    monthly: pd.DataFrame, channel: str = "total", *, ax: Axes | None = None
-) -> Figure:
-    """Cost of sales per sale, month by month, by strategy.
-
-    The line is the ratio of sums over replications (cost of sales of the month summed over
-    replications / sales summed over replications), so months with few sales in some
-    replications do not blow it up; the band is the 95% CI of the per-replication ratio.
-    Months without any sale are left out.
-
-    Args:
-        monthly: the ``monthly.csv`` table.
-        channel: which channel (default all channels).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new_axes(ax)
-    strategies = _strategies(monthly)
-    colors = strategy_colors(strategies)
-    highs = []
-    for strategy in strategies:
-        color = colors[strategy]
-        x, cost = _by_replication(monthly, strategy, channel, "cost_of_sales")
-        _x, sales = _by_replication(monthly, strategy, channel, "sales")
-        total_sales = np.nansum(sales, axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            line = np.where(total_sales > 0, np.nansum(cost, axis=0) / total_sales, np.nan)
-            per_rep = np.where(sales > 0, cost / np.where(sales > 0, sales, 1.0), np.nan)
-        _mean, _std, low, high, _n = confidence_intervals(per_rep)
-        ax.plot(x, line, color=color, linewidth=2, label=plain(strategy))
-        ax.fill_between(x, low, high, color=color, alpha=_BAND_ALPHA, linewidth=0)
-        later = line[len(line) // 4 :]
-        if np.isfinite(later).any():
-            highs.append(float(np.nanmax(later)))
-    if highs:
-        # the first months (few sales, full fixed costs) can be 10x the rest: keep the scale
-        # on the steady state and let the early spike run off the top
-        ax.set_ylim(0, 2.0 * max(highs))
-    else:
-        ax.set_ylim(bottom=0)
-    where = "all channels" if channel == "total" else f"channel {channel}"
-    ax.set_title(plain(f"Cost of sales per sale by strategy ({where})"))
-    ax.set_ylabel("cost per sale (currency)")
-    _money_axis(ax)
-    _month_axis(ax)
-    _legend(ax, "upper right", "pooled over replications,\n95% CI band of the ratio")
-    return fig
-
-
-def plot_cost_vs_sales(
-    monthly: pd.DataFrame,
-    fits: pd.DataFrame,
-    channel: str = "total",
-    *,
-    ax: Axes | None = None,
-) -> Figure:
-    """Is cost proportional to success? Monthly cost of sales against monthly sales.
-
-    One light dot per (replication, month) and the least-squares line of each strategy: a steep
-    line through the origin means cost follows sales (commissions, discounts); a flat line high
-    above zero means a fixed cost (salaries) paid whatever sells.
-
-    Args:
-        monthly: the ``monthly.csv`` table.
-        fits: ``channelsim.analysis.cost_fits(monthly)``: strategy, fixed_per_month,
-            variable_per_sale, r2.
-        channel: which channel the dots show (should match the fits; default all channels).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new_axes(ax)
-    strategies = _strategies(monthly)
-    colors = strategy_colors(strategies)
-    fit_rows = {str(r.strategy): r for r in fits.itertuples(index=False)}
-    rows = monthly[monthly["channel"] == channel]
-    top = float(np.nanmax(rows["sales"])) if len(rows) else 1.0
-    xs = np.linspace(0.0, top if math.isfinite(top) and top > 0 else 1.0, 50)
-    for strategy in strategies:
-        color = colors[strategy]
-        mine = rows[rows["strategy"] == strategy]
-        ax.scatter(mine["sales"], mine["cost_of_sales"], s=9, color=color, alpha=0.22, linewidths=0)
-        fit = fit_rows.get(strategy)
-        if fit is None or not math.isfinite(float(fit.variable_per_sale)):
-            ax.plot([], [], color=color, label=plain(f"{strategy}: no fit"))
-            continue
-        fixed, variable = float(fit.fixed_per_month), float(fit.variable_per_sale)
-        label = f"{strategy}: fixed {fixed:,.0f}/month + {variable:,.0f} per sale"
-        r2 = float(getattr(fit, "r2", math.nan))
-        if math.isfinite(r2):
-            label += f" (R² {r2:.2f})"
-        ax.plot(xs, fixed + variable * xs, color=color, linewidth=2, label=plain(label))
-    ax.set_title("Cost of sales against sales, one dot per replication-month")
-    ax.set_xlabel("sales a month")
-    ax.set_ylabel("cost of sales a month (currency)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-    _money_axis(ax)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
-    return fig
-
-
-def plot_margin_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
-    """Waterfall from revenue down to contribution, the strategies side by side at each step.
-
-    Args:
-        bridge: ``channelsim.analysis.margin_bridge(summary)``: strategy, step, value (revenue
-            and contribution are totals from zero, the steps between are negative deductions).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The Figure.
-    """
-    fig, ax = _new_axes(ax, (9.0, 4.8))
-    strategies = _strategies(bridge)
-    colors = strategy_colors(strategies)
-    steps = list(dict.fromkeys(bridge["step"].astype(str)))
-    width = 0.8 / max(len(strategies), 1)
-    for k, strategy in enumerate(strategies):
-        mine = bridge[bridge["strategy"] == strategy].set_index("step")["value"]
-        running = 0.0
-        offset = (k - (len(strategies) - 1) / 2) * width
-        for i, step in enumerate(steps):
-            value = float(mine.get(step, np.nan))
-            if not math.isfinite(value):
-                continue
-            if step in _TOTAL_STEPS:
-                bottom, height, alpha, hatch = 0.0, value, 1.0, None
-                running = value
-            else:
-                bottom, height, alpha, hatch = running, value, 0.45, "//"
-                running += value
-            ax.bar(
-                i + offset,
-                height,
-                bottom=bottom,
-                width=width * 0.92,
-                color=colors[strategy],
-                alpha=alpha,
-                hatch=hatch,
-                edgecolor=colors[strategy],
-                linewidth=0.8,
-                label=plain(strategy) if i == 0 else None,
-            )
-            if step in _TOTAL_STEPS:
-                ax.annotate(
-                    plain(axis_money(value)),
-                    (i + offset, value),
-                    xytext=(0, 2 if value >= 0 else -2),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom" if value >= 0 else "top",
-                    fontsize=7 if len(strategies) <= 3 else 6,
-                )
-    ax.axhline(0, color="0.2", linewidth=1)
-    low, high = ax.get_ylim()
-    ax.set_ylim(low, high + 0.06 * (high - low))  # room for the labels above the tallest bar
-    ax.set_xticks(range(len(steps)), [_STEP_LABELS.get(s, s) for s in steps], fontsize=8)
-    ax.set_xlabel("from revenue (left) to contribution (right); hatched bars are deductions")
-    ax.set_ylabel("currency, summed over the horizon")
-    _money_axis(ax)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.set_title("Margin bridge: where the revenue goes (mean over replications)")
-    ax.legend(loc="upper right", frameon=False)
     return fig

@@ -34,6 +34,7 @@ from channelsim.outputs.files import (
 __all__ = [
     "TABLE_COLUMNS",
     "check_report_folder",
+    "currency_code",
     "read_meta",
     "read_scenario",
     "read_table",
@@ -243,3 +244,22 @@ def check_report_folder(folder: Path) -> str:
     read_meta(folder)
     read_scenario(folder)
     return kind
+
+
+def currency_code(folder: Path) -> str:
+    """``scenario.currency`` of the folder's resolved scenario (the schema's default if absent).
+
+    Args:
+        folder: an output folder.
+
+    Returns:
+        The ISO 4217 code that labels the folder's money.
+    """
+    _text, data = read_scenario(folder)
+    meta = data.get("scenario", {})
+    code = meta.get("currency") if isinstance(meta, dict) else None
+    if isinstance(code, str) and code:
+        return code
+    from channelsim.scenario import Meta  # the default lives in the schema, nowhere else
+
+    return str(Meta.model_fields["currency"].default)

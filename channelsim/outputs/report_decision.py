@@ -88,7 +88,8 @@ def recommendation_section(
     lines.append(
         '<p class="note">The rule: the highest mean objective among the strategies that meet the '
         "scenario's [decision] constraints; trade-offs only where the paired 95% interval "
-        "excludes zero (docs/cli.md, how the recommendation is made).</p>"
+        "excludes zero and the difference is large enough to matter (docs/cli.md, how the "
+        "recommendation is made).</p>"
     )
     lines.append("</section>")
     return "\n".join(lines), rec

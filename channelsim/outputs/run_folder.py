@@ -63,6 +63,8 @@ from channelsim.scenario import Scenario
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from channelsim.outputs.xlsx import Sheet
+
 __all__ = [
     "REPRODUCIBLE_FILES",
     "SUMMARY_COLUMNS",
@@ -276,6 +278,7 @@ def write_folder(
     figures: Mapping[str, Figure],
     *,
     kind: str,
+    sheets: Sequence[Sheet] = (),
 ) -> Path:
     """Write a planner's output folder atomically: the resolved scenario, text files and plots.
 
@@ -285,16 +288,20 @@ def write_folder(
         files: file name -> text.
         figures: plot name -> Figure, saved as ``plots/<name>.png``.
         kind: ``breakeven`` or ``sensitivity``, recorded in ``manifest.json``.
+        sheets: the sheets of ``results.xlsx`` (none: no workbook).
 
     Returns:
         The folder's path.
     """
     from channelsim.outputs.figures import save_figure  # matplotlib, only to draw
+    from channelsim.outputs.xlsx import RESULTS_XLSX, write_workbook  # openpyxl, only here
 
     with replace_folder(out_dir, kind) as tmp:
         atomic_write(tmp / RESOLVED_SCENARIO, scenario.to_toml())
         for name, text in files.items():
             atomic_write(tmp / name, text)
+        if sheets:
+            write_workbook(tmp / RESULTS_XLSX, sheets)
         for name, fig in figures.items():
             save_figure(fig, tmp / PLOTS_DIR / f"{name}.png")
     return Path(out_dir)

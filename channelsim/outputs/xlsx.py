@@ -20,20 +20,30 @@ workbook the run wrote and every value equals the CSV's. Writing it takes about 
 the SaaS comparison (openpyxl builds an XML element per cell), so the report writes it in one
 of the workers that draw the plots (:func:`channelsim.outputs.figures.save_plots`).
 
-Sheets of a run or comparison folder: ``summary`` (every metric, strategy and channel with its
-unit and interval), ``differences`` (comparisons), ``monthly`` (the mean over replications of
-every monthly metric, by strategy, channel and month, money headers naming the currency, e.g.
-``revenue (EUR)``; ``monthly.csv`` has every replication) and ``assumptions`` (every key of the
-resolved scenario with its value and description). A sweep
-folder: ``points``, ``summary`` and ``assumptions``; the planners' folders: their result table
-and ``assumptions``.
+Sheets of a run or comparison folder: in a comparison, ``decision`` first (the recommendation
+and what would change it, the same sentences as the terminal and the report, so a forwarded
+workbook opens on the answer) and ``swing`` (``swing.csv``); then ``summary`` (every metric,
+strategy and channel with its unit and interval), ``differences`` (comparisons), ``monthly``
+(the mean over replications of every monthly metric, by strategy, channel and month, money
+headers naming the currency, e.g. ``revenue (EUR)``; ``monthly.csv`` has every replication) and
+``assumptions`` (every key of the resolved scenario with its value and description). A sweep
+folder: ``points``, ``summary``, ``differences`` (two strategies) and ``assumptions``
+(:func:`sweep_sheets`); the other planners' folders: their result tables and ``assumptions``
+(:func:`planner_sheets`, the tables chosen in :mod:`channelsim.planning.workbooks`).
+
+**Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
+:data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
+metric) keep every metric up to :data:`FULL_SHEET_ROWS` rows; beyond that only the plotted
+metric's rows, and a ``notes`` sheet says so (the CSV files hold everything).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,31 +52,45 @@ from typing import Any
 
 import pandas as pd
 
+from channelsim.analysis.decision import recommend_for, swing_sentences
 from channelsim.errors import ScenarioError
 from channelsim.metrics.catalogue import metric as catalogue_entry
 from channelsim.outputs.files import (
     DIFFERENCES_CSV,
     MONTHLY_CSV,
+    REPLICATIONS_CSV,
     RESOLVED_SCENARIO,
     SUMMARY_CSV,
+    SWING_CSV,
     atomic_write,
 )
-from channelsim.outputs.reading import read_scenario, read_table
+from channelsim.outputs.reading import currency_code, read_scenario, read_table
 from channelsim.scenario import Scenario, flat_fields, loads_scenario, toml_value
 
 __all__ = [
+    "EXCEL_MAX_ROWS",
+    "FULL_SHEET_ROWS",
     "RESULTS_XLSX",
     "Sheet",
     "assumptions_frame",
     "folder_sheets",
+    "metric_formats",
     "number_format",
+    "planner_sheets",
     "run_sheets",
+    "sweep_sheets",
     "unit_label",
     "write_folder_workbook",
     "write_workbook",
 ]
 
 RESULTS_XLSX = "results.xlsx"
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows of an Excel sheet, the header included."""
+
+FULL_SHEET_ROWS = 100_000
+"""A sweep's long tables keep every metric up to this many rows (about 1M cells)."""
 
 _MAX_WIDTH = 60
 
@@ -156,6 +180,11 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     Returns:
         ``path``.
     """
+    if "openpyxl" not in sys.modules:
+        # openpyxl writes other bytes through lxml when lxml is installed; its standard-library
+        # writer gives the same workbook on every machine (and was as fast here: 7.0 s vs 6.7 s
+        # for 429k cells). The switch is read once, when openpyxl is first imported.
+        os.environ["OPENPYXL_LXML"] = "False"
     from openpyxl import Workbook  # 0.3 s to import: only when a workbook is written
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -344,22 +373,67 @@ def folder_sheets(folder: Path) -> list[Sheet]:
     summary = read_table(folder / SUMMARY_CSV)
     if summary is None:
         return []
-    text, data = read_scenario(folder)
-    meta = data.get("scenario", {})
-    currency = str(meta.get("currency") or "USD") if isinstance(meta, dict) else "USD"
+    text, _data = read_scenario(folder)
+    currency = currency_code(folder)
     scenario = None
     if text:
         try:
             scenario = loads_scenario(text, file=str(folder / RESOLVED_SCENARIO))
         except ScenarioError:
             scenario = None  # a folder of an older schema: the workbook goes without assumptions
-    return run_sheets(
+    differences = read_table(folder / DIFFERENCES_CSV)
+    sheets = run_sheets(
         scenario=scenario,
         summary=summary,
         monthly=read_table(folder / MONTHLY_CSV),
-        differences=read_table(folder / DIFFERENCES_CSV),
+        differences=differences,
         currency=currency,
     )
+    if differences is None or differences.empty or not _data:
+        return sheets
+    swing = read_table(folder / SWING_CSV)
+    return (
+        decision_sheets(
+            _data, summary, differences, read_table(folder / REPLICATIONS_CSV), swing, currency
+        )
+        + sheets
+    )
+
+
+def decision_sheets(
+    scenario: Mapping[str, Any],
+    summary: pd.DataFrame,
+    differences: pd.DataFrame,
+    replications: pd.DataFrame | None,
+    swing: pd.DataFrame | None,
+    currency: str,
+) -> list[Sheet]:
+    """A comparison's ``decision`` and ``swing`` sheets.
+
+    ``decision`` holds the recommendation's sentences, then what would change it; ``swing`` is
+    ``swing.csv`` (when the comparison has one).
+
+    Args:
+        scenario: the resolved scenario as a TOML table (its ``[decision]`` rule, variants,
+            horizon, target and currency).
+        summary: the summary table.
+        differences: the paired differences.
+        replications: the per-replication values (None: no share of replications is stated).
+        swing: the ``swing.csv`` table (None: compare ran with ``--no-swing``).
+        currency: the ISO 4217 code of money.
+
+    Returns:
+        The sheets, in workbook order.
+    """
+    rec = recommend_for(scenario, summary, differences, replications)
+    rows = [("recommendation", s) for s in rec.sentences]
+    rows += [("what would change the answer", s) for s in swing_sentences(swing, currency)]
+    sheets = [Sheet("decision", pd.DataFrame(rows, columns=["section", "sentence"]))]
+    if swing is not None and not swing.empty:
+        money = [c for c in swing.columns if c.startswith("lead") or c == "swing"]
+        fmt = number_format(str(swing["objective"].iloc[0]), currency)
+        sheets.append(Sheet("swing", swing, {c: fmt for c in money}))
+    return sheets
 
 
 def write_folder_workbook(folder: Path) -> Path | None:
@@ -375,3 +449,67 @@ def write_folder_workbook(folder: Path) -> Path | None:
     if not sheets:
         return None
     return write_workbook(Path(folder) / RESULTS_XLSX, sheets)
+
+
+# --- the planners' workbooks ---------------------------------------------------------------------
+
+_STAT_COLUMNS = ("mean", "std", "ci_low", "ci_high", "median")
+
+
+def metric_formats(columns: Sequence[str], metric: str, currency: str) -> dict[str, str]:
+    """The number format of ``metric`` for each of ``columns`` (a wide table of one metric)."""
+    fmt = number_format(metric, currency)
+    return {str(c): fmt for c in columns}
+
+
+def planner_sheets(scenario: Scenario, tables: Sequence[Sheet]) -> list[Sheet]:
+    """A planner's sheets: its tables, then ``assumptions`` (the scenario as it ran)."""
+    return [*tables, Sheet("assumptions", assumptions_frame(scenario))]
+
+
+def sweep_sheets(
+    scenario: Scenario,
+    points: pd.DataFrame,
+    summary: pd.DataFrame,
+    differences: pd.DataFrame | None,
+    metric: str,
+) -> list[Sheet] | None:
+    """The sheets of a sweep folder: ``points``, ``summary``, ``differences``, ``assumptions``.
+
+    ``summary`` and ``differences`` are long tables (a row per point, strategy and metric)
+    whose statistics take each row's metric's number format; like the run workbook's they
+    get a ``unit`` column after ``metric``. Above :data:`FULL_SHEET_ROWS`
+    rows they keep only ``metric``'s rows, and a ``notes`` sheet says so.
+
+    Args:
+        scenario: the swept scenario (its currency and assumptions).
+        points: ``points.csv``.
+        summary: ``summary.csv``.
+        differences: ``differences.csv`` (None: not two strategies).
+        metric: the sweep's metric (``--metric``), kept when a table is cut.
+
+    Returns:
+        The sheets, or None when even the cut tables would not fit in Excel's rows.
+    """
+    currency = scenario.scenario.currency
+    notes: list[str] = []
+    tables = [("summary", summary)]
+    if differences is not None and not differences.empty:
+        tables.append(("differences", differences))
+    sheets = [Sheet("points", points)]
+    for name, frame in tables:
+        if len(frame) > FULL_SHEET_ROWS:
+            notes.append(
+                f"{name} holds {metric} only: every metric would be {len(frame):,} rows; "
+                f"{name}.csv has them all"
+            )
+            frame = frame[frame["metric"] == metric]
+        stats = [c for c in _STAT_COLUMNS if c in frame.columns]
+        frame = _with_units(frame, currency)
+        sheet = Sheet(name, frame, row_formats="metric", value_columns=stats, currency=currency)
+        sheets.append(sheet)
+    if any(len(sheet.frame) >= EXCEL_MAX_ROWS for sheet in sheets):
+        return None
+    if notes:
+        sheets.append(Sheet("notes", pd.DataFrame({"note": notes})))
+    return planner_sheets(scenario, sheets)

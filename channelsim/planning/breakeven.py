@@ -1,8 +1,11 @@
-"""Break-even: the value of one parameter at which strategy A's metric equals strategy B's.
+"""Break-even: where strategy A's metric equals strategy B's, or where A's crosses zero.
 
-"At what commission does the partner channel stop paying?" is the root of
+"At what lead volume does a sales team beat agents?" is the root of
 ``D(x) = mean over replications of (metric_A(x) - metric_B(x))`` for ``x`` a scenario key
-(``partners.affiliates.commission_rate``, ``demand.leads_per_month``, ...).
+(``demand.leads_per_month``, ``partners.VARs.discount``, ...). "At what commission does the
+affiliate program stop paying?" compares one strategy with zero, not with another strategy:
+with ``b=None`` (``--b none``) ``D(x)`` is the mean of ``metric_A(x)`` itself, and the same
+search finds where it crosses zero.
 
 **Method.** Every evaluation of ``D`` runs both strategies on the same replications (common
 random numbers: the same seeds at every ``x``), so the noise in ``D`` is mostly common to
@@ -66,6 +69,13 @@ METHOD = (
     "(scan, then brentq; bisection for whole numbers); 95% interval: where the Student t "
     "interval of the paired difference contains zero"
 )
+METHOD_ZERO = (
+    "root of the mean of A's metric over common-random-number replications (scan, then "
+    "brentq; bisection for whole numbers); 95% interval: where the Student t interval of the "
+    "mean contains zero"
+)
+NONE = "none"
+"""The ``--b`` spelling of "no strategy B": find where A's metric crosses zero."""
 
 
 XTOL_SHARE = 1e-3
@@ -154,13 +164,14 @@ class BreakevenResult:
         metric: the metric compared.
         channel: the channel compared.
         a: strategy A.
-        b: strategy B.
+        b: strategy B (None: A's metric against zero).
         low: lower end of the search range.
         high: upper end of the search range.
         replications: replications per evaluation.
         message: the answer in one sentence.
         evaluations: one row per evaluated value: ``value``, and the mean paired difference
-            A - B with ``std``, ``ci_low``, ``ci_high``, ``n``.
+            A - B (A's metric when ``b`` is None) with ``std``, ``ci_low``, ``ci_high``,
+            ``n``.
         scenario: the base scenario.
         crossings: sign changes seen in the scan (more than one: several break-evens).
     """
@@ -172,7 +183,7 @@ class BreakevenResult:
     metric: str
     channel: str
     a: str
-    b: str
+    b: str | None
     low: float
     high: float
     replications: int
@@ -212,7 +223,7 @@ class BreakevenResult:
             "replications": self.replications,
             "seed": self.scenario.scenario.seed,
             "crossings_in_scan": self.crossings,
-            "method": METHOD,
+            "method": METHOD if self.b is not None else METHOD_ZERO,
             "channelsim_version": __version__,
             "evaluations": [
                 {
@@ -228,7 +239,7 @@ class BreakevenResult:
         }
 
     def plot(self) -> Figure:
-        """The difference curve with its 95% band and the break-even marked."""
+        """The difference curve (A's metric without B) with its 95% band and the root marked."""
         # imported here: matplotlib loads only when the curve is drawn
         from channelsim.outputs.planning_plots import plot_breakeven
 
@@ -241,10 +252,11 @@ class BreakevenResult:
             value=self.value,
             ci_low=self.ci_low,
             ci_high=self.ci_high,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``scenario.resolved.toml``, ``breakeven.json`` and ``plots/breakeven.png``.
+        """Write ``scenario.resolved.toml``, ``breakeven.json``, ``results.xlsx``, the plot.
 
         The folder is replaced atomically; an existing folder must be empty or an output
         folder (it holds ``scenario.resolved.toml``).
@@ -257,6 +269,7 @@ class BreakevenResult:
         """
         # imported here: matplotlib loads only when the folder is written
         from channelsim.outputs.run_folder import write_folder
+        from channelsim.planning.workbooks import breakeven_sheets
 
         return write_folder(
             out_dir,
@@ -264,6 +277,7 @@ class BreakevenResult:
             {BREAKEVEN_JSON: json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"},
             {"breakeven": self.plot()},
             kind="breakeven",
+            sheets=breakeven_sheets(self),
         )
 
 
@@ -279,7 +293,7 @@ def breakeven(
     *,
     metric: str = "contribution",
     a: str = "direct",
-    b: str = "indirect",
+    b: str | None = "indirect",
     channel: str = "total",
     scan: int = 5,
     options: RunOptions | None = None,
@@ -293,7 +307,7 @@ def breakeven(
         high: upper end of the search range.
         metric: the summary metric compared (channel ``channel``).
         a: strategy A.
-        b: strategy B.
+        b: strategy B; None: find where A's metric crosses zero (B's metric counts as 0).
         channel: the channel compared (default: all channels, ``total``).
         scan: values evaluated evenly across the range before root finding (at least 2).
         options: replications per evaluation (the same ones at every value), seed, where to
@@ -318,7 +332,7 @@ def breakeven(
         raise UsageError(
             Problem(None, "--a/--b", f"compare two different strategies, got {a} twice")
         )
-    scenario, names = prepare(scenario, [a, b], opts.replications, opts.seed)
+    scenario, names = prepare(scenario, [a] if b is None else [a, b], opts.replications, opts.seed)
     check_channel(scenario, channel)
     spec = ParamSpec(param, low=float(low), high=float(high))
     fs = check_param(scenario, spec)
@@ -345,11 +359,12 @@ def breakeven(
         evs = curve.evaluate(grid)
         means = [e.mean for e in evs]
         if not any(math.isfinite(m) for m in means):
+            which = a if b is None else f"{a} or {b}"
             raise UsageError(
                 Problem(
                     None,
                     "--metric",
-                    f"{metric} is undefined in every replication of {a} or {b} "
+                    f"{metric} is undefined in every replication of {which} "
                     "(e.g. payback_month when the money never comes back): choose another "
                     "metric",
                 )
@@ -358,7 +373,11 @@ def breakeven(
         crossings = _count_crossings(means)
         lower_better = lower_is_better(metric)
         value = ci_low = ci_high = None
-        if crossing is None:
+        if b is None:
+            value, ci_low, ci_high, message = _zero_answer(
+                curve, crossing, crossings, integer, low, high, reps
+            )
+        elif crossing is None:
             finite = [m for m in means if math.isfinite(m)]
             if all(m == 0 for m in finite):
                 verdict = f"{a} and {b} are equal throughout"
@@ -407,6 +426,41 @@ def breakeven(
         crossings=crossings,
         extra={"strategies": names},
     )
+
+
+def _zero_answer(
+    curve: DifferenceCurve,
+    crossing: tuple[float, float] | float | None,
+    crossings: int,
+    integer: bool,
+    low: float,
+    high: float,
+    reps: int,
+) -> tuple[float | None, float | None, float | None, str]:
+    """Where A's metric crosses zero, its interval and the sentence (``b`` is None)."""
+    a, metric, param, channel = curve.a, curve.metric, curve.key, curve.channel
+    what = f"{a}'s {metric} ({channel}, {reps} replications)"
+    if crossing is None:
+        finite = [e.mean for e in curve.cache.values() if math.isfinite(e.mean)]
+        sign = (
+            "zero" if all(m == 0 for m in finite) else ("positive" if finite[0] > 0 else "negative")
+        )
+        message = (
+            f"no zero crossing between {low:.10g} and {high:.10g}: {what} is {sign} throughout"
+        )
+        return None, None, None, message
+    value, ci_low, ci_high, side = _solve(curve, crossing, integer, low, high)
+    below, above = ("positive", "negative") if side > 0 else ("negative", "positive")
+    interval = f"95% CI {_fmt(ci_low)} to {_fmt(ci_high)}"
+    if ci_low is None or ci_high is None:
+        interval += " (a '?' end lies beyond the search range or is not determined)"
+    message = (
+        f"{what} crosses zero at {param} = {value:.4g} ({interval}): {below} below it, "
+        f"{above} above it"
+    )
+    if crossings > 1:
+        message += f"; it changes sign {crossings} times in the range: this is the lowest crossing"
+    return value, ci_low, ci_high, message
 
 
 def _solve(

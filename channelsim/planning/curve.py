@@ -2,8 +2,9 @@
 
 Every evaluation runs both strategies on the same replications (common random numbers: the
 same seeds at every value), so the noise of the difference is mostly common to neighbouring
-values and the curve is smooth enough for root finding. Values are cached: a root search asks
-for the same value more than once.
+values and the curve is smooth enough for root finding. Without strategy B (``b=None``) the
+curve is strategy A's metric itself, and its root is where that metric crosses zero. Values are
+cached: a root search asks for the same value more than once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ __all__ = ["DifferenceCurve", "Evaluation"]
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The paired difference A - B at one parameter value.
+    """The paired difference A - B (A's metric when there is no B) at one parameter value.
 
     Attributes:
         value: the parameter value simulated.
@@ -56,7 +57,7 @@ class DifferenceCurve:
         key: str,
         fs: FieldSpec,
         a: str,
-        b: str,
+        b: str | None,
         metric: str,
         channel: str,
         replications: int,
@@ -66,6 +67,7 @@ class DifferenceCurve:
         self.scenario, self.key, self.fs = scenario, key, fs
         self.a, self.b, self.metric, self.channel = a, b, metric, channel
         self.replications, self.executor, self.progress = replications, executor, progress
+        self.strategies = [a] if b is None else [a, b]
         self.cache: dict[float, Evaluation] = {}
         self._runs_done = 0
 
@@ -78,16 +80,14 @@ class DifferenceCurve:
                 (i, apply_values(self.scenario, {self.key: v}, f"{self.key}={v}"))
                 for i, v in enumerate(todo)
             ]
-            batch = len(todo) * 2 * self.replications
+            batch = len(todo) * len(self.strategies) * self.replications
             start = self._runs_done
 
             def step(done: int, _total: int) -> None:
                 if self.progress is not None:
                     self.progress(start + done, start + batch)
 
-            for runs in run_points(
-                points, [self.a, self.b], self.replications, self.executor, step
-            ):
+            for runs in run_points(points, self.strategies, self.replications, self.executor, step):
                 v = todo[runs.point]
                 if not runs.ok:
                     strategy, rep, message = runs.errors[0]
@@ -95,9 +95,9 @@ class DifferenceCurve:
                         f"the model failed at {self.key}={v} ({strategy}, replication {rep}): "
                         f"{message}"
                     )
-                d = runs.values(self.a, self.metric, self.replications, self.channel) - (
-                    runs.values(self.b, self.metric, self.replications, self.channel)
-                )
+                d = runs.values(self.a, self.metric, self.replications, self.channel)
+                if self.b is not None:
+                    d = d - runs.values(self.b, self.metric, self.replications, self.channel)
                 mean, std, low, high, n = confidence_intervals(d)
                 self.cache[float(v)] = Evaluation(
                     float(v), d, mean[0], std[0], low[0], high[0], int(n[0])

@@ -201,14 +201,17 @@ def evaluations_frame(
 
 
 def write_optimum_outputs(folder: Path, result: OptimizeResult, manifest: dict[str, Any]) -> None:
-    """The scenario, evaluations.csv, optimum.json, plots, manifest.json and run.json."""
-    # imported here: matplotlib loads only when an optimisation draws
+    """The scenario, evaluations.csv, optimum.json, results.xlsx, plots, manifest, run.json."""
+    # imported here: matplotlib (and openpyxl) load only when an optimisation's folder is written
     from channelsim.outputs.figures import save_figure
+    from channelsim.outputs.xlsx import RESULTS_XLSX, write_workbook
+    from channelsim.planning.workbooks import optimum_sheets
 
     atomic_write(folder / RESOLVED_SCENARIO, result.scenario.to_toml(), durable=True)
     atomic_write(folder / EVALUATIONS_CSV, table_csv(result.evaluations), durable=True)
     text = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
     atomic_write(folder / OPTIMUM_JSON, text, durable=True)
+    write_workbook(folder / RESULTS_XLSX, optimum_sheets(result))
     for stem, fig in result.plots():
         save_figure(fig, folder / PLOTS_DIR / f"{stem}.png")
     run = {

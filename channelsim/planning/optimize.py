@@ -208,6 +208,7 @@ class OptimizeResult:
             ],
             chosen=self.values,
             base=self.base_values,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path) -> Path:

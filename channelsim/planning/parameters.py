@@ -39,6 +39,7 @@ __all__ = [
     "check_param",
     "parse_param",
     "strategy_overrides",
+    "unused_keys",
 ]
 
 RESERVED_KEYS: dict[str, str] = {
@@ -345,6 +346,50 @@ def strategy_overrides(scenario: Scenario, strategy: str) -> set[str]:
         keys.update(scenario.strategies[name].overrides)
         name = scenario.strategies[name].base
     return keys
+
+
+_UNUSED_BY_MODE: dict[str, tuple[tuple[str, str], ...]] = {
+    "direct": (
+        ("partners.", "it has no partners"),
+        ("routing.", "all its leads go to its team"),
+        ("conflict.", "it has no partners"),
+    ),
+    "indirect": (
+        ("direct.", "it has no sales team"),
+        ("routing.", "all its leads go to partners"),
+    ),
+    "hybrid": (),
+}
+"""Keys a base mode never reads (see channelsim.model.world), with the reason in words."""
+
+
+def unused_keys(scenario: Scenario, strategy: str, keys: Iterable[str]) -> dict[str, str]:
+    """The keys among ``keys`` that do nothing for ``strategy``, each with the reason.
+
+    A key does nothing when the strategy's base mode never reads it (a ``partners.*`` key for
+    a ``direct`` strategy, a ``direct.*`` key for an ``indirect`` one, ``routing.*`` outside
+    ``hybrid``) or when the strategy sets it itself (its value wins over the parameter's).
+
+    Args:
+        scenario: the scenario.
+        strategy: a strategy name.
+        keys: dotted keys (a sweep's parameters).
+
+    Returns:
+        Key -> why it does nothing, for the keys that do nothing (in the order given).
+    """
+    mode, _ = scenario.resolve_strategy(strategy)
+    overrides = strategy_overrides(scenario, strategy)
+    out: dict[str, str] = {}
+    for key in keys:
+        if key in overrides:
+            out[key] = f"the strategy sets {key} itself"
+            continue
+        for prefix, reason in _UNUSED_BY_MODE.get(mode, ()):
+            if key.startswith(prefix):
+                out[key] = reason
+                break
+    return out
 
 
 def channel_names(scenario: Scenario) -> list[str]:

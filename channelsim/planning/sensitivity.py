@@ -127,10 +127,13 @@ class SensitivityResult:
 
         if self.method == "sobol":
             return plot_sobol(self.table, metric=self.metric, strategy=self.strategy)
-        return plot_tornado(self.table, metric=self.metric, strategy=self.strategy)
+        currency = self.scenario.scenario.currency
+        return plot_tornado(
+            self.table, metric=self.metric, strategy=self.strategy, currency=currency
+        )
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``scenario.resolved.toml``, ``sensitivity.csv`` and ``plots/<method>.png``.
+        """Write ``scenario.resolved.toml``, ``sensitivity.csv``, ``results.xlsx``, the chart.
 
         Args:
             out_dir: the folder (absent, empty or an output folder; replaced atomically).
@@ -140,6 +143,7 @@ class SensitivityResult:
         """
         # imported here: matplotlib loads only when the folder is written
         from channelsim.outputs.run_folder import write_folder
+        from channelsim.planning.workbooks import sensitivity_sheets
 
         return write_folder(
             out_dir,
@@ -147,6 +151,7 @@ class SensitivityResult:
             {SENSITIVITY_CSV: table_csv(self.table)},
             {self.method: self.plot()},
             kind="sensitivity",
+            sheets=sensitivity_sheets(self),
         )
 
 

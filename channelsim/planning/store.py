@@ -88,6 +88,7 @@ class SweepStore:
         self._lock: Any = None
         self._created = False  # this sweep made the folder: removed if nothing is written
         self._opened = False
+        self._manifest: dict[str, Any] | None = None
 
     # -- opening --------------------------------------------------------------------------
 
@@ -147,11 +148,17 @@ class SweepStore:
         strategies: Sequence[str],
         done: set[int],
     ) -> None:
-        """Write the manifest (new sweep), scenario and points; drop garbage rows; open files."""
+        """Write the manifest, scenario and points; drop garbage rows; open files.
+
+        The manifest says ``running`` (on resume too: it said ``interrupted`` or, for a
+        finished sweep, ``complete``, until the sweep ends again).
+        """
         folder = self.folder
         self._opened = True
-        if not (folder / MANIFEST_JSON).is_file():
-            write_manifest(folder, self.kind, manifest, files=_LIVE_FILES, durable=True)
+        self._manifest = manifest
+        resumed = (folder / MANIFEST_JSON).is_file()
+        files = None if resumed else _LIVE_FILES  # on resume: every file already there
+        write_manifest(folder, self.kind, manifest, files=files, durable=True)
         atomic_write(folder / RESOLVED_SCENARIO, scenario.to_toml(), durable=True)
         atomic_write(folder / POINTS_CSV, table_csv(points), durable=True)
         self._compact(strategies, done)
@@ -289,6 +296,17 @@ class SweepStore:
         os.fsync(self._journal.fileno())
 
     # -- closing --------------------------------------------------------------------------
+
+    def mark_interrupted(self, points_done: int) -> None:
+        """Say ``interrupted`` in the manifest (Ctrl-C, a lost worker): ``--resume`` finishes.
+
+        Best effort: a failure to write it must not hide the interrupt itself.
+        """
+        if not self._opened or self._manifest is None:
+            return
+        doc = {**self._manifest, "status": "interrupted", "points_done": points_done}
+        with contextlib.suppress(OSError):
+            write_manifest(self.folder, self.kind, doc, durable=True)
 
     def results_text(self, strategies: Sequence[str]) -> str:
         """results.csv rewritten sorted (atomically); returns its text."""

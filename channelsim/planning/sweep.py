@@ -30,13 +30,20 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from channelsim import __version__
-from channelsim.analysis.sweep_tables import paired_point_differences, summarize
+from channelsim.analysis.sweep_tables import (
+    BestPoint,
+    best_point,
+    paired_differences,
+    paired_point_differences,
+    summarize,
+)
 from channelsim.errors import Problem, UsageError
 from channelsim.experiments.executors import open_executor
 from channelsim.experiments.replications import prepare
 from channelsim.experiments.run_size import Plan
-from channelsim.metrics.catalogue import SUMMARY_METRICS
+from channelsim.metrics.catalogue import SUMMARY_METRICS, lower_is_better
 from channelsim.outputs.files import (
+    DIFFERENCES_CSV,
     ERRORS_CSV,
     JOURNAL,
     PLOTS_DIR,
@@ -51,6 +58,7 @@ from channelsim.outputs.files import (
     write_manifest,
 )
 from channelsim.outputs.text import rows_csv, table_csv
+from channelsim.planning.best_points import best_sentence
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import (
     ParamSpec,
@@ -58,7 +66,7 @@ from channelsim.planning.parameters import (
     as_param_specs,
     check_metric,
     check_param,
-    strategy_overrides,
+    unused_keys,
 )
 from channelsim.planning.points import PointRuns, run_points
 from channelsim.planning.samplers import make_points
@@ -202,19 +210,68 @@ class SweepResult:
         horizon = self.scenario.scenario.horizon_months
         return paired_point_differences(self.results, self.points, a, b, metric, horizon=horizon)
 
+    def pair_differences(self) -> pd.DataFrame | None:
+        """With exactly two strategies, per point and metric their paired difference A - B.
+
+        None with another number of strategies (``differences.csv``).
+        """
+        if len(self.spec.strategies) != 2:
+            return None
+        a, b = self.spec.strategies
+        horizon = self.scenario.scenario.horizon_months
+        return paired_differences(self.results, self.points, a, b, horizon=horizon)
+
+    def best_points(self, metric: str = "contribution") -> list[BestPoint]:
+        """Per strategy, its best point and whether it is told apart from every other one.
+
+        Keys the strategy does not use (:func:`unused_keys`) are left out of the comparison:
+        points that differ only in them are one point for it, and a strategy for which no
+        swept key does anything has no best point.
+        """
+        horizon = self.scenario.scenario.horizon_months
+        out = []
+        for strategy in self.spec.strategies:
+            unused = unused_keys(self.scenario, strategy, self.spec.keys)
+            used = [k for k in self.spec.keys if k not in unused]
+            out.append(
+                best_point(
+                    self.results,
+                    self.points,
+                    strategy,
+                    metric,
+                    keys=used,
+                    lower_is_better=lower_is_better(metric),
+                    horizon=horizon,
+                )
+            )
+        return out
+
+    def best_sentences(self, metric: str = "contribution") -> list[str]:
+        """One sentence per strategy: its best point, or why none is named."""
+        return [best_sentence(self, b, metric) for b in self.best_points(metric)]
+
     def plots(self, metric: str = "contribution") -> list[tuple[str, Figure]]:
         """The sweep's figures as ``(file stem, Figure)``.
 
         The metric against the parameters (a line per strategy for one parameter, heatmaps
-        for two, main effects for more) and, with two parameters and two strategies, a
-        heatmap of the difference A - B.
+        on one colour scale for two, main effects for more) and, with two strategies, their
+        paired difference A - B (a line with its band for one parameter, a heatmap for
+        two). A strategy's best point is starred when it is told apart from the others.
         """
         # imported here: matplotlib loads only when a sweep draws (not in workers or checks)
-        from channelsim.outputs.planning_plots import sweep_figures
+        from channelsim.outputs.sweep_plots import sweep_figures
 
         horizon = self.scenario.scenario.horizon_months
+        best = {b.strategy: b.point for b in self.best_points(metric) if b.separated}
         return sweep_figures(
-            self.summary, self.results, self.points, self.spec.strategies, metric, horizon
+            self.summary,
+            self.results,
+            self.points,
+            self.spec.strategies,
+            metric,
+            horizon,
+            best=best,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path, metric: str = "contribution") -> Path:
@@ -281,11 +338,23 @@ def _manifest(
 
 def _write_outputs(folder: Path, result: SweepResult, metric: str, manifest: dict) -> None:
     """summary.csv, errors.csv, manifest.json, plots and run.json, each written atomically."""
-    # imported here: matplotlib loads only when a sweep draws (not in workers or checks)
+    # imported here: matplotlib (and openpyxl) load only when a sweep's folder is written
     from channelsim.outputs.figures import save_figure
+    from channelsim.outputs.xlsx import EXCEL_MAX_ROWS, RESULTS_XLSX, sweep_sheets, write_workbook
 
     atomic_write(folder / SUMMARY_CSV, table_csv(result.summary), durable=True)
     atomic_write(folder / ERRORS_CSV, table_csv(result.errors), durable=True)
+    differences = result.pair_differences()
+    if differences is not None:
+        atomic_write(folder / DIFFERENCES_CSV, table_csv(differences), durable=True)
+    sheets = sweep_sheets(result.scenario, result.points, result.summary, differences, metric)
+    if sheets is not None:
+        write_workbook(folder / RESULTS_XLSX, sheets)
+    else:
+        result.notes.append(
+            f"{RESULTS_XLSX} left out: the sweep's tables do not fit in an Excel sheet "
+            f"({EXCEL_MAX_ROWS:,} rows); the CSV files hold everything"
+        )
     plots = folder / PLOTS_DIR
     for stem, fig in result.plots(metric):
         save_figure(fig, plots / f"{stem}.png")
@@ -421,15 +490,18 @@ def sweep(
             folder=Path(out) if out is not None else None,
             run_seconds=time.perf_counter() - started,
             notes=[
-                f"--param {key} does nothing for strategy {name}: the strategy sets it"
+                f"--param {key} does nothing for strategy {name}: {why}"
                 for name in names
-                for key in spec.keys
-                if key in strategy_overrides(scenario, name)
+                for key, why in unused_keys(scenario, name, spec.keys).items()
             ],
         )
         if store is not None:
             _write_outputs(store.folder, result, metric, result._manifest())
         return result
+    except (KeyboardInterrupt, SweepStopped):
+        if store is not None:
+            store.mark_interrupted(len(done))
+        raise
     finally:
         if store is not None:
             store.close()

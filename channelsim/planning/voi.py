@@ -174,6 +174,7 @@ class VoiResult:
             evpi=(e.value, e.ci_low, e.ci_high),
             label=self.spec.objective.name,
             metric=self.spec.objective.metric,
+            currency=self.scenario.scenario.currency,
         )
 
     def save(self, out_dir: str | Path) -> Path:
@@ -319,6 +320,8 @@ def voi(
                 reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
                 folder = store.folder if store else None
                 message = f"the analysis stopped: {type(exc).__name__}: {reason}"
+                if store is not None:
+                    store.mark_interrupted(len(done))
                 raise SweepStopped(message, len(done), n, folder) from exc
         if store is not None:
             text = store.results_text(names)
@@ -343,6 +346,10 @@ def voi(
             write_voi_outputs(store.folder, result, _manifest(base, spec, "complete"))
             result.folder = Path(out) if out is not None else None
         return result
+    except KeyboardInterrupt:
+        if store is not None:
+            store.mark_interrupted(len(done))
+        raise
     finally:
         if store is not None:
             store.close()

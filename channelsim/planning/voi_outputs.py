@@ -152,13 +152,16 @@ def _voi_csv(result: VoiResult) -> str:
 
 
 def write_voi_outputs(folder: Path, result: VoiResult, manifest: dict[str, Any]) -> None:
-    """voi.json, voi.csv, plots/voi.png, manifest.json and run.json, each atomically."""
-    # imported here: matplotlib loads only when an analysis draws
+    """voi.json, voi.csv, results.xlsx, plots/voi.png, manifest.json, run.json, atomically."""
+    # imported here: matplotlib (and openpyxl) load only when an analysis's folder is written
     from channelsim.outputs.figures import save_figure
+    from channelsim.outputs.xlsx import RESULTS_XLSX, write_workbook
+    from channelsim.planning.workbooks import voi_sheets
 
     text = json.dumps(voi_document(result), indent=2, allow_nan=False) + "\n"
     atomic_write(folder / VOI_JSON, text, durable=True)
     atomic_write(folder / VOI_CSV, _voi_csv(result), durable=True)
+    write_workbook(folder / RESULTS_XLSX, voi_sheets(result))
     save_figure(result.plot(), folder / PLOTS_DIR / "voi.png")
     run = {
         "note": "not reproducible: the only file of the folder that changes between identical runs",
