@@ -143,46 +143,7 @@ class EvaluationJournal:
             ) from None
 
     def _check_same(self, manifest: dict[str, Any]) -> None:
-        where = str(self.folder)
-        try:
-            old = json.loads((self.folder / MANIFEST_JSON).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            problem = Problem(where, "--resume", f"unreadable {MANIFEST_JSON}: {exc}")
-            raise UsageError(problem) from None
-        if old.get("format") != self.fmt:
-            raise UsageError(
-                Problem(where, "--resume", f"not a {self.fmt} folder (format {old.get('format')})")
-            )
-        if old.get("channelsim_version") != __version__:
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    f"started by channelsim {old.get('channelsim_version')}, this is "
-                    f"{__version__}: results would mix versions; start again in another folder",
-                )
-            )
-        if old.get("scenario_sha256") != manifest["scenario_sha256"]:
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    "the scenario changed since the run started: resume with the same scenario "
-                    "file and --set, --seed, --reps options, or start again in another folder",
-                )
-            )
-        old_spec, new_spec = old.get("spec", {}), manifest["spec"]
-        changed = [k for k in new_spec if old_spec.get(k) != new_spec[k]]
-        if changed:
-            what = ", ".join(self.options.get(k, k) for k in changed)
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    f"the command changed since the run started ({what}): resume with the same "
-                    "command, or start again in another folder",
-                )
-            )
+        check_resumable(self.folder, self.fmt, manifest, self.options)
 
     def open(self, manifest: dict[str, Any], scenario: Scenario) -> list[dict[str, Any]]:
         """Write the manifest (a new run) and the scenario; return the journal's whole entries.
@@ -239,3 +200,48 @@ class EvaluationJournal:
 
 def _lines(entries: Iterable[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(e, allow_nan=False) + "\n" for e in entries)
+
+
+def check_resumable(
+    folder: Path, fmt: str, manifest: dict[str, Any], options: dict[str, str]
+) -> None:
+    """Refuse ``--resume`` into ``folder`` unless it was started by this very command.
+
+    The folder's manifest must be readable, of format ``fmt``, written by this channelsim
+    version, for the same resolved scenario (sha256) and the same ``spec``; ``options`` names
+    the command-line option of each spec key for the message.
+
+    Raises:
+        UsageError: what differs, and how to go on.
+    """
+    where = str(folder)
+
+    def refuse(message: str) -> UsageError:
+        return UsageError(Problem(where, "--resume", message))
+
+    try:
+        old = json.loads((folder / MANIFEST_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise refuse(f"unreadable {MANIFEST_JSON}: {exc}") from None
+    if old.get("format") != fmt:
+        raise refuse(f"not a {fmt} folder (format {old.get('format')})")
+    if old.get("channelsim_version") != __version__:
+        raise refuse(
+            f"started by channelsim {old.get('channelsim_version')}, this is {__version__}: "
+            "results would mix versions; start again in another folder"
+        )
+    if old.get("scenario_sha256") != manifest["scenario_sha256"]:
+        raise refuse(
+            "the scenario changed since the run started (resolved scenario sha256 "
+            f"{str(old.get('scenario_sha256'))[:12]}..., now {manifest['scenario_sha256'][:12]}"
+            "...): resume with the same scenario file and --set, --seed, --reps options, or "
+            "start again in another folder"
+        )
+    old_spec, new_spec = old.get("spec", {}), manifest["spec"]
+    changed = [k for k in new_spec if old_spec.get(k) != new_spec[k]]
+    if changed:
+        what = ", ".join(options.get(k, k) for k in changed)
+        raise refuse(
+            f"the command changed since the run started ({what}): resume with the same "
+            "command, or start again in another folder"
+        )

@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from channelsim import __version__
 from channelsim.errors import Problem, UsageError
 from channelsim.metrics.catalogue import SUMMARY_METRICS
 from channelsim.outputs.files import (
@@ -38,7 +37,18 @@ from channelsim.outputs.files import (
     write_manifest,
 )
 from channelsim.outputs.text import rows_csv, table_csv
+from channelsim.planning.journal import check_resumable
 from channelsim.scenario import Scenario
+
+_SPEC_OPTIONS = {
+    "params": "--param",
+    "sampler": "--sampler",
+    "samples": "--samples",
+    "strategies": "--strategies",
+    "replications": "--reps",
+    "seed": "--seed",
+}
+"""The command-line option of each key of a sweep's spec (for --resume's messages)."""
 
 __all__ = ["FORMAT", "RESULT_COLUMNS", "SweepStopped", "SweepStore", "sorted_rows"]
 
@@ -182,57 +192,7 @@ class SweepStore:
             ) from None
 
     def _check_same(self, manifest: dict[str, Any]) -> None:
-        try:
-            old = json.loads((self.folder / MANIFEST_JSON).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(
-                Problem(str(self.folder), "--resume", f"unreadable {MANIFEST_JSON}: {exc}")
-            ) from None
-        where = str(self.folder)
-        if old.get("format") != FORMAT:
-            raise UsageError(
-                Problem(where, "--resume", f"not a {FORMAT} folder (format {old.get('format')})")
-            )
-        if old.get("channelsim_version") != __version__:
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    f"the sweep was started by channelsim {old.get('channelsim_version')}, this "
-                    f"is {__version__}: results would mix versions; start a new sweep",
-                )
-            )
-        if old.get("scenario_sha256") != manifest["scenario_sha256"]:
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    "the scenario changed since the sweep started (resolved scenario sha256 "
-                    f"{str(old.get('scenario_sha256'))[:12]}..., now "
-                    f"{manifest['scenario_sha256'][:12]}...): resume with the same scenario file "
-                    "and --set, --seed, --reps options, or start a new sweep in another folder",
-                )
-            )
-        old_spec, new_spec = old.get("spec", {}), manifest["spec"]
-        changed = [k for k in new_spec if old_spec.get(k) != new_spec[k]]
-        if changed:
-            names = {
-                "params": "--param",
-                "sampler": "--sampler",
-                "samples": "--samples",
-                "strategies": "--strategies",
-                "replications": "--reps",
-                "seed": "--seed",
-            }
-            what = ", ".join(names.get(k, k) for k in changed)
-            raise UsageError(
-                Problem(
-                    where,
-                    "--resume",
-                    f"the sweep spec changed since the sweep started ({what}): resume with the "
-                    "same command, or start a new sweep in another folder",
-                )
-            )
+        check_resumable(self.folder, FORMAT, manifest, _SPEC_OPTIONS)
 
     def _entries(self) -> list[dict[str, Any]]:
         """The journal's complete entries (a torn last line is skipped)."""
