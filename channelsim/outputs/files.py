@@ -64,6 +64,7 @@ __all__ = [
     "RUN_JSON",
     "SENSITIVITY_CSV",
     "SUMMARY_COLUMNS",
+    "RESULTS_XLSX",
     "SWING_CSV",
     "SUMMARY_CSV",
     "SUMMARY_JSON",
@@ -91,6 +92,7 @@ SUMMARY_JSON = "summary.json"
 MONTHLY_CSV = "monthly.csv"
 REPLICATIONS_CSV = "replications.csv"
 SWING_CSV = "swing.csv"
+RESULTS_XLSX = "results.xlsx"
 RUN_JSON = "run.json"
 DIFFERENCES_CSV = "differences.csv"
 TRACE_CSV = "trace.csv"

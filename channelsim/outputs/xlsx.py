@@ -60,6 +60,7 @@ from channelsim.outputs.files import (
     MONTHLY_CSV,
     REPLICATIONS_CSV,
     RESOLVED_SCENARIO,
+    RESULTS_XLSX,
     SUMMARY_CSV,
     SWING_CSV,
     atomic_write,
@@ -83,8 +84,6 @@ __all__ = [
     "write_folder_workbook",
     "write_workbook",
 ]
-
-RESULTS_XLSX = "results.xlsx"
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel sheet, the header included."""
