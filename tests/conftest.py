@@ -67,3 +67,35 @@ def make_scenario():
         return Scenario.model_validate(data)
 
     return _make
+
+
+def small_hybrid_toml(
+    name: str, horizon: int, replications: int, seed: int, extra: str = ""
+) -> str:
+    """A small hybrid scenario as TOML: a team of 2 reps (3 deals each) and 3 resellers, 40
+    leads a month, so a command on it runs in well under a second. ``extra`` goes into its
+    ``[scenario]`` table (e.g. ``currency = "EUR"``)."""
+    return f"""\
+[scenario]
+name = "{name}"
+horizon_months = {horizon}
+replications = {replications}
+seed = {seed}
+strategy = "hybrid"
+{extra}
+[product]
+price = 1000.0
+unit_cost = 100.0
+
+[demand]
+leads_per_month = 40
+
+[direct]
+initial_reps = 2
+deals_per_rep = 3
+
+[[partners]]
+name = "VARs"
+kind = "reseller"
+initial = 3
+"""

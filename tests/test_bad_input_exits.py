@@ -18,33 +18,11 @@ import pytest
 
 from channelsim.cli import main
 from channelsim.scenario import load_scenario
+from tests.conftest import small_hybrid_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SCENARIO = """\
-[scenario]
-name = "bad input"
-horizon_months = 4
-replications = 2
-seed = 2
-strategy = "hybrid"
-
-[product]
-price = 1000.0
-unit_cost = 100.0
-
-[demand]
-leads_per_month = 40
-
-[direct]
-initial_reps = 2
-deals_per_rep = 3
-
-[[partners]]
-name = "VARs"
-kind = "reseller"
-initial = 3
-"""
+SCENARIO = small_hybrid_toml("bad input", horizon=4, replications=2, seed=2)
 
 
 @pytest.fixture

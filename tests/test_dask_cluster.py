@@ -19,9 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import distributed  # noqa: F401  (in [test]: the cluster test must run, never skip)
 import pytest
-
-pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
 

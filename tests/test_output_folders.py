@@ -19,31 +19,9 @@ from pathlib import Path
 import pytest
 
 from channelsim.cli import main
+from tests.conftest import small_hybrid_toml
 
-SCENARIO = """\
-[scenario]
-name = "folders"
-horizon_months = 4
-replications = 2
-seed = 9
-strategy = "hybrid"
-
-[product]
-price = 1000.0
-unit_cost = 100.0
-
-[demand]
-leads_per_month = 40
-
-[direct]
-initial_reps = 2
-deals_per_rep = 3
-
-[[partners]]
-name = "VARs"
-kind = "reseller"
-initial = 3
-"""
+SCENARIO = small_hybrid_toml("folders", horizon=4, replications=2, seed=9)
 
 VERBS: dict[str, list[str]] = {
     "run": ["run"],

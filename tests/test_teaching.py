@@ -169,7 +169,8 @@ def test_what_if_is_static_in_a_kernel_when_told_headless(monkeypatch):
 
 
 def test_what_if_shows_sliders_in_a_kernel(monkeypatch):
-    widgets = pytest.importorskip("ipywidgets")
+    import ipywidgets as widgets  # in [test]: CI checks the real widgets
+
     shell = types.SimpleNamespace(kernel=object())
     monkeypatch.setattr(teaching, "_shell", lambda: shell)
     monkeypatch.delenv(teaching.STATIC_FIGURES, raising=False)

@@ -18,32 +18,11 @@ import pytest
 from channelsim.cli import main
 from channelsim.outputs.figures import save_plots
 from channelsim.outputs.xlsx import write_folder_workbook
+from tests.conftest import small_hybrid_toml
 
-SCENARIO = """\
-[scenario]
-name = "workbook"
-horizon_months = 5
-replications = 3
-seed = 4
-strategy = "hybrid"
-currency = "EUR"
-
-[product]
-price = 1000.0
-unit_cost = 100.0
-
-[demand]
-leads_per_month = 40
-
-[direct]
-initial_reps = 2
-deals_per_rep = 3
-
-[[partners]]
-name = "VARs"
-kind = "reseller"
-initial = 3
-"""
+SCENARIO = small_hybrid_toml(
+    "workbook", horizon=5, replications=3, seed=4, extra='currency = "EUR"\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -227,9 +206,10 @@ def test_a_failing_writer_in_the_plot_workers_is_raised(compare_folder: Path, tm
 def test_same_bytes_whether_or_not_lxml_is_installed(compare_folder: Path, tmp_path) -> None:
     """openpyxl writes through lxml when it can, and lxml's bytes differ: the workbook must not
     depend on what else the machine has installed."""
-    pytest.importorskip("lxml")
     import subprocess
     import sys
+
+    import lxml  # noqa: F401  (in [test]: openpyxl would write through it)
 
     copies = []
     for blocked in (False, True):
