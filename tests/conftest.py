@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from typing import Any
 
 import pytest
-
-# Test modules import openpyxl to read workbooks back; the first import fixes whether it writes
-# through lxml. The command line writes with the standard library's XML (outputs/xlsx.py sets
-# this before it imports openpyxl), so the tests' in-process writes must too, or a workbook
-# written here would differ from the same one written by a subprocess.
-os.environ["OPENPYXL_LXML"] = "False"
 
 from channelsim.verification.scenarios import queue_scenario_data
 

@@ -3,12 +3,16 @@
 Numbers are written as numbers (never as text), each sheet's header row is frozen, columns are
 sized to their content, and each column gets the number format of its metric's unit from the
 catalogue: money in the scenario's currency (``#,##0 "EUR"``), shares as percentages, months
-and small counts with one decimal. Written with openpyxl in write-only mode (streamed, so a
-large monthly table does not hold the whole workbook in memory); the file is written
-atomically like every other output.
+and small counts with one decimal. Text is written as text, never as a formula (a strategy named
+``=HYPERLINK(...)`` stays a name). Written with XlsxWriter in constant-memory mode (each row is
+streamed to a temporary file, so a large table never sits in memory whole), about three times
+as fast as openpyxl's write-only mode with a sixth of its import time (measured on the
+200,000-lead run's workbook: 0.9 s against 2.6 s on one machine); the file is written
+atomically like every other output. The tests read workbooks back with openpyxl, a reader
+independent of the writer.
 
-**Same run, same bytes.** openpyxl stamps the save time into ``docProps/core.xml`` (created,
-modified) and the zip entries carry the time each part was written. :func:`write_workbook`
+**Same run, same bytes.** The writer stamps the save time into ``docProps/core.xml`` (created)
+and a platform into the zip entries. :func:`write_workbook`
 rewrites the archive with those stamps removed (the core properties lose their dates, every
 entry gets the zip epoch, 1980-01-01), so the workbook is as reproducible as the CSV files
 (``run.json`` alone records when a folder was written).
@@ -16,8 +20,7 @@ entry gets the zip epoch, 1980-01-01), so the workbook is as reproducible as the
 **Where it is written.** :func:`write_folder_workbook` builds the workbook of a run or
 comparison folder from the folder's own files (``summary.csv``, ``differences.csv``,
 ``monthly.csv``, ``scenario.resolved.toml``), so ``channelsim report DIR`` rebuilds exactly the
-workbook the run wrote and every value equals the CSV's. Writing it takes about a second for
-the SaaS comparison (openpyxl builds an XML element per cell), so the report writes it in one
+workbook the run wrote and every value equals the CSV's. The report writes it in one
 of the workers that draw the plots (:func:`channelsim.outputs.figures.save_plots`).
 
 Sheets of a run or comparison folder: in a comparison, ``decision`` first (the recommendation
@@ -31,7 +34,7 @@ folder: ``points``, ``summary``, ``differences`` (two strategies) and ``assumpti
 (:func:`sweep_sheets`); the other planners' folders: their result tables and ``assumptions``
 (:func:`planner_sheets`, the tables chosen in :mod:`channelsim.planning.workbooks`).
 
-**Size.** openpyxl writes some tens of thousands of cells a second, and Excel holds at most
+**Size.** XlsxWriter writes some tens of thousands of cells a second, and Excel holds at most
 :data:`EXCEL_MAX_ROWS` rows a sheet. A sweep's long tables (a row per point, strategy and
 metric) keep every metric up to :data:`FULL_SHEET_ROWS` rows; beyond that only the plotted
 metric's rows, and a ``notes`` sheet says so (the CSV files hold everything).
@@ -41,9 +44,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -179,20 +180,26 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     Returns:
         ``path``.
     """
-    if "openpyxl" not in sys.modules:
-        # openpyxl writes other bytes through lxml when lxml is installed; its standard-library
-        # writer gives the same workbook on every machine (and was as fast here: 7.0 s vs 6.7 s
-        # for 429k cells). The switch is read once, when openpyxl is first imported.
-        os.environ["OPENPYXL_LXML"] = "False"
-    from openpyxl import Workbook  # 0.3 s to import: only when a workbook is written
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter  # 0.05 s to import: only when a workbook is written
 
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "channelsim"
+    raw = io.BytesIO()
+    # constant_memory streams each row to a temporary file as it is written (a sweep's long
+    # tables never sit in memory whole); the zip goes to ``raw``
+    wb = xlsxwriter.Workbook(
+        raw,
+        {"constant_memory": True, "tmpdir": str(Path(path).parent), "strings_to_numbers": False},
+    )
+    wb.set_properties({"author": "channelsim"})
+    formats: dict[str, Any] = {}
+
+    def style(fmt: str) -> Any:
+        if fmt not in formats:
+            formats[fmt] = wb.add_format({"num_format": fmt})
+        return formats[fmt]
+
+    bold = wb.add_format({"bold": True})
     for sheet in sheets:
-        ws = wb.create_sheet(sheet.name[:31])
+        ws = wb.add_worksheet(_sheet_name(sheet.name))
         frame = sheet.frame
         columns = [str(c) for c in frame.columns]
         widths = [len(c) for c in columns]
@@ -203,40 +210,40 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                 text = f"{v:,.2f}" if isinstance(v, float) else str(v) if v is not None else ""
                 widths[k] = max(widths[k], len(text))
         for k, width in enumerate(widths):
-            ws.column_dimensions[get_column_letter(k + 1)].width = min(width + 2, _MAX_WIDTH)
-        ws.freeze_panes = "A2"
-        bold = Font(bold=True)
-        header = []
-        for c in columns:
-            cell = WriteOnlyCell(ws, value=c)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
+            ws.set_column(k, k, min(width + 2, _MAX_WIDTH))
+        ws.freeze_panes(1, 0)
+        for k, c in enumerate(columns):
+            ws.write_string(0, k, c, bold)
         fixed = dict(sheet.formats or {})
+        column_style = [style(fixed[c]) if c in fixed else None for c in columns]
         by_row = columns.index(sheet.row_formats) if sheet.row_formats in columns else None
         per_row = {columns.index(c) for c in sheet.value_columns if c in columns}
         currency = sheet.currency
-        for row in values:
-            row_metric = str(row[by_row]) if by_row is not None else None
-            cells = []
+        for r, row in enumerate(values, start=1):
+            row_style = None
+            if by_row is not None:
+                row_style = style(number_format(str(row[by_row]), currency))
             for k, v in enumerate(row):
-                fmt = fixed.get(columns[k])
-                if row_metric is not None and k in per_row:
-                    fmt = number_format(row_metric, currency)
-                if fmt is None or not isinstance(v, int | float) or isinstance(v, bool):
-                    cells.append(v)
-                    continue
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = fmt
-                cells.append(cell)
-            ws.append(cells)
-    raw = io.BytesIO()
-    wb.save(raw)
+                if v is None or v == "":
+                    continue  # an empty cell
+                if isinstance(v, str):
+                    ws.write_string(r, k, v)
+                elif isinstance(v, bool):
+                    ws.write_boolean(r, k, v)
+                else:
+                    fmt = row_style if row_style is not None and k in per_row else column_style[k]
+                    ws.write_number(r, k, v, fmt)
+    wb.close()
     return atomic_write(path, _without_clock(raw.getvalue()))
 
 
+def _sheet_name(name: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, no brackets, colon, star, slashes."""
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
+
+
 def _without_clock(data: bytes) -> bytes:
-    """The workbook's zip archive again, without the save time openpyxl stamps into it."""
+    """The workbook's zip archive again, without the save time the writer stamps into it."""
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as src,
