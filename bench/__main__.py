@@ -18,7 +18,10 @@ Sections (each printed as it finishes and saved to the JSON file):
   replication, one process), and ``channelsim compare`` on the SaaS scenario (every strategy,
   the elasticity and what would change the answer, tables and report, all cores); the ratios
   plain SimPy / run (how much faster the command is than the script) and compare / plain SimPy
-  (how many plain-SimPy runs a whole comparison costs), medians over rounds.
+  (how many plain-SimPy runs a whole comparison costs), medians over rounds, after one untimed
+  round, with Python's bytecode cache on (as after ``pip install``, which compiles every
+  module; some machines set PYTHONDONTWRITEBYTECODE, which would time channelsim's compilation
+  on every start: 0.5 s of its 11 s ``run`` on a slow machine).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Python caches compiled modules, as it does after ``pip install`` (which compiles them): a
+machine that forbids the cache would time channelsim's compilation on every start."""
 
 
 def _machine() -> dict:
@@ -122,13 +129,14 @@ def compare_command_time(reps: int) -> float:
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
+            env=_ENV,
         )
         return time.perf_counter() - started
 
 
 def _wall(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=_ENV)
     return time.perf_counter() - started
 
 
@@ -150,6 +158,11 @@ def whole_process(rounds: int, leads: int, compare_reps: int | None = None) -> d
         if compare_reps is not None:  # the smoke test: a short comparison
             compare_cmd += ["--reps", str(compare_reps), "--set", "scenario.horizon_months=6"]
         times: dict[str, list[float]] = {"simpy": [], "run": [], "compare": []}
+        # one untimed round first: every module compiled and cached, every file read once
+        _wall(simpy_cmd)
+        _wall(run_cmd + ["--out", str(Path(tmp) / "warm-run")])
+        if compare_reps is None:
+            _wall(compare_cmd + ["--reps", "2", "--out", str(Path(tmp) / "warm-cmp")])
         for i in range(rounds):
             times["simpy"].append(_wall(simpy_cmd))
             times["run"].append(_wall(run_cmd + ["--out", str(Path(tmp) / f"run{i}")]))

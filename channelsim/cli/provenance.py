@@ -98,6 +98,9 @@ def swing_of(
     total = reps[reps["channel"] == "total"]
     wide = total.pivot_table(index="replication", columns="strategy", values=objective)
     lead = (wide[best] - wide[other]).to_numpy(dtype=float)
+    # by replication 0, 1, ...: a strategy that does not use an input is not rerun for it
+    by_rep = total.pivot(index="replication", columns="strategy", values=objective).sort_index()
+    base = {str(s): by_rep[s].to_numpy(dtype=float) for s in (best, other)}
     with ProgressBar(enabled=not quiet, label="compare: what would change") as progress:
         return what_would_change(
             result.run.scenario,
@@ -106,4 +109,5 @@ def swing_of(
             objective,
             lead,
             options=RunOptions(jobs=jobs, progress=progress),
+            base_values=base,
         )

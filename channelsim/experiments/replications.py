@@ -154,20 +154,19 @@ def _trace_frame(results: Sequence[TaskResult]) -> pd.DataFrame | None:
 
 
 def _monthly_frame(results: Sequence[TaskResult]) -> pd.DataFrame:
-    frames = []
-    for r in results:
-        for channel in r.channels:
-            m = r.monthly[channel]
-            months = len(m["sales"])
-            frame = {
-                "strategy": np.repeat(r.strategy, months),
-                "replication": np.repeat(r.replication, months),
-                "month": np.arange(months),
-                "channel": np.repeat(channel, months),
-            }
-            frame.update({name: m[name] for name in MONTHLY_METRICS})
-            frames.append(pd.DataFrame(frame))
-    return pd.concat(frames, ignore_index=True)
+    # one frame from whole columns: a frame per task and channel, concatenated, cost 0.3 s for
+    # the SaaS comparison's 320 of them
+    parts = [(r, channel, r.monthly[channel]) for r in results for channel in r.channels]
+    months = [len(m["sales"]) for _, _, m in parts]
+    columns: dict[str, np.ndarray] = {
+        "strategy": np.repeat(np.array([r.strategy for r, _, _ in parts]), months),
+        "replication": np.repeat(np.array([r.replication for r, _, _ in parts]), months),
+        "month": np.concatenate([np.arange(n) for n in months]),
+        "channel": np.repeat(np.array([channel for _, channel, _ in parts]), months),
+    }
+    for name in MONTHLY_METRICS:
+        columns[name] = np.concatenate([np.asarray(m[name]) for _, _, m in parts])
+    return pd.DataFrame(columns)
 
 
 def prepare(

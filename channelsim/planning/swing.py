@@ -19,8 +19,11 @@ if my numbers are off?* This module answers it cheaply, one input at a time:
   stated as such) when it lies within half to twice the input's value and inside its allowed
   range; otherwise none is stated.
 
-It costs ``keys x 2 values x 2 strategies x replications`` runs (32 with the defaults, 40% of
-a comparison of four strategies at 20 replications); ``compare --no-swing`` skips it. Two
+It costs up to ``keys x 2 values x 2 strategies x replications`` runs (32 with the defaults,
+40% of a comparison of four strategies at 20 replications), fewer when one of the two does not
+use an input: ``direct`` runs no partner program and ``indirect`` no sales team, so their
+comparison runs stand for a rerun there (24 runs for the SaaS scenario's hybrid against direct,
+whose four inputs include two partner keys). ``compare --no-swing`` skips it. Two
 replications are few: the swing ranks the inputs and says where the answer could turn, it does
 not replace ``channelsim sensitivity`` and ``channelsim breakeven``.
 """
@@ -28,7 +31,7 @@ not replace ``channelsim sensitivity`` and ``channelsim breakeven``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +42,7 @@ from channelsim.experiments.executors import open_executor
 from channelsim.planning.options import RunOptions
 from channelsim.planning.parameters import apply_values, strategy_overrides
 from channelsim.planning.points import run_points
-from channelsim.planning.ranges import ParamRange, default_ranges
+from channelsim.planning.ranges import ParamRange, default_ranges, strategy_uses
 from channelsim.scenario import Scenario, field_spec
 
 __all__ = [
@@ -166,6 +169,7 @@ def what_would_change(
     keys: Sequence[ParamRange] | None = None,
     replications: int = REPLICATIONS,
     options: RunOptions | None = None,
+    base_values: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The lead of ``best`` over ``runner_up`` at each key input's low and high value.
 
@@ -180,6 +184,11 @@ def what_would_change(
         replications: replications at each end.
         options: where to run and progress (``replications`` and ``seed`` are ignored: the
             comparison's are used).
+        base_values: the comparison's per-replication objective of ``best`` and of
+            ``runner_up``. Where given, a strategy is not rerun for an input it does not use
+            (a partner key under ``direct``, a sales-team key under ``indirect``:
+            :func:`~channelsim.planning.ranges.strategy_uses`): its runs there are these,
+            the same numbers a rerun would give on common random numbers.
 
     Returns:
         A table of :data:`SWING_COLUMNS`, the largest swing first (empty without inputs).
@@ -196,14 +205,21 @@ def what_would_change(
     points = [
         (i, apply_values(scenario, v, f"{best} vs {runner_up}")) for i, v in enumerate(values)
     ]
+    known = {s: np.asarray(v, dtype=float)[:reps] for s, v in (base_values or {}).items()}
+    modes = {s: scenario.resolve_strategy(s)[0] for s in (best, runner_up)}
+    only = {  # each input's runs: both strategies, but one that does not read the input
+        i: [s for s in (best, runner_up) if s not in known or strategy_uses(modes[s], key)]
+        for i, key in enumerate(r.key for r in ranges for _end in (r.low, r.high))
+    }
     leads: dict[int, np.ndarray] = {}
     with open_executor(opts.jobs, opts.dask, opts.executor) as ex:
-        for runs in run_points(points, [best, runner_up], reps, ex, opts.progress):
+        for runs in run_points(points, [best, runner_up], reps, ex, opts.progress, only=only):
             if not runs.ok:
                 _, rep, message = runs.errors[0]
                 raise RuntimeError(f"the model failed ({values[runs.point]}, rep {rep}): {message}")
-            a = runs.values(best, objective, reps)
-            b = runs.values(runner_up, objective, reps)
+            ran = only[runs.point]
+            a = runs.values(best, objective, reps) if best in ran else known[best]
+            b = runs.values(runner_up, objective, reps) if runner_up in ran else known[runner_up]
             leads[runs.point] = a - b
     rows = []
     base_mean = float(np.nanmean(base)) if np.isfinite(base).any() else math.nan
