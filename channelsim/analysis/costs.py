@@ -80,17 +80,18 @@ def crossover_sales(monthly: pd.DataFrame, a: str, b: str, channel: str = "total
     Below it the strategy with the lower fixed cost is cheaper per sale. NaN where the lines do
     not cross at a positive volume.
     """
-    m = monthly[monthly.channel == channel]
+    m = monthly[(monthly.channel == channel) & monthly.strategy.isin([a, b])]
+    groups = {key: g for key, g in m.groupby(["strategy", "replication"], sort=False)}
+    empty = m.iloc[:0]
     out = []
     for rep in sorted(set(m.replication)):
-        fa = line_fit(*_xy(m, a, rep))
-        fb = line_fit(*_xy(m, b, rep))
+        fa = line_fit(*_xy(groups.get((a, rep), empty)))
+        fb = line_fit(*_xy(groups.get((b, rep), empty)))
         fixed_gap, var_gap = fa[0] - fb[0], fb[1] - fa[1]
         x = fixed_gap / var_gap if var_gap else math.nan
         out.append(x if x > 0 and fixed_gap * var_gap > 0 else math.nan)
     return np.asarray(out, dtype=float)
 
 
-def _xy(m: pd.DataFrame, strategy: str, rep: int) -> tuple[np.ndarray, np.ndarray]:
-    g = m[(m.strategy == strategy) & (m.replication == rep)]
+def _xy(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return g.sales.to_numpy(float), g.cost_of_sales.to_numpy(float)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,11 +139,12 @@ def _interval(name: str, low: float, high: float, currency: str) -> str:
     return f"95% CI {_value(name, low, currency)} to {_value(name, high, currency)}"
 
 
-def _means(summary: pd.DataFrame) -> dict[str, dict[str, pd.Series]]:
+def _means(summary: pd.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:
+    """Strategy -> metric -> its summary row (channel total), as plain dicts: fast lookups."""
     total = summary[summary["channel"] == "total"]
-    out: dict[str, dict[str, pd.Series]] = {}
-    for row in total.itertuples(index=False):
-        out.setdefault(str(row.strategy), {})[str(row.metric)] = pd.Series(row._asdict())
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in total.to_dict("records"):
+        out.setdefault(str(row["strategy"]), {})[str(row["metric"])] = row
     return out
 
 
@@ -189,7 +191,7 @@ def _p_best(
 
 
 def _eligibility(
-    means: Mapping[str, Mapping[str, pd.Series]], rule: DecisionRule, currency: str
+    means: Mapping[str, Mapping[str, Mapping[str, Any]]], rule: DecisionRule, currency: str
 ) -> tuple[list[str], dict[str, str]]:
     eligible, excluded = [], {}
     for strategy, metrics in means.items():
@@ -224,7 +226,7 @@ def _trade_offs(
     best: str,
     other: str,
     differences: pd.DataFrame | None,
-    levels: Mapping[str, Mapping[str, pd.Series]],
+    levels: Mapping[str, Mapping[str, Mapping[str, Any]]],
     target: float | None,
     currency: str,
 ) -> tuple[list[str], list[str]]:

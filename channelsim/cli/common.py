@@ -11,10 +11,13 @@ scenario file in any problem.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import importlib
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -137,6 +140,42 @@ def check_strategy_name(
             f"unknown strategy {strategy!r}{hint}; this scenario has: {', '.join(names)}",
         )
     )
+
+
+class ImportsMeanwhile:
+    """A progress callback that also imports modules the command needs later, in a thread.
+
+    The thread starts at the first progress tick, when a process pool's workers have all been
+    forked (a fork pool starts every worker at the first task), so the workers are busy and
+    this process would otherwise only wait. :meth:`join` before the next pool forks.
+
+    Args:
+        progress: the callback to pass ticks on to (None: none).
+        modules: the modules to import.
+    """
+
+    def __init__(self, progress: Callable[[int, int], None] | None, modules: Sequence[str]):
+        self._progress = progress
+        self._modules = list(modules)
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """A progress tick: start the imports at the first, pass every tick on."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._load, daemon=True)
+            self._thread.start()
+        if self._progress is not None:
+            self._progress(done, total)
+
+    def _load(self) -> None:
+        for name in self._modules:
+            with contextlib.suppress(Exception):  # imported again, and raised, where used
+                importlib.import_module(name)
+
+    def join(self) -> None:
+        """Wait for the imports (at once when they never started)."""
+        if self._thread is not None:
+            self._thread.join()
 
 
 class ProgressBar:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from channelsim.cli.common import (
+    ImportsMeanwhile,
     ProgressBar,
     check_budget,
     check_strategy_name,
@@ -34,6 +35,15 @@ from channelsim.cli.tables import comparison_table, summary_tables
 from channelsim.errors import Problem, ScenarioError, UsageError
 
 __all__ = ["compare", "report", "run", "schema", "validate"]
+
+_AFTER_COMPARE = (
+    "channelsim.planning.swing",
+    "channelsim.outputs.report",
+    "matplotlib.backends.backend_agg",
+    "xlsxwriter",
+)
+"""What ``compare`` imports once its replications are done: the swing, the report (matplotlib)
+and the workbook's writer."""
 
 
 def run(
@@ -174,6 +184,8 @@ def compare(
     from channelsim.experiments.compare import compare as run_compare
 
     with ProgressBar(enabled=not quiet, label="compare: replications") as progress:
+        # while the workers simulate, this process loads what it needs afterwards (2 s here)
+        meanwhile = ImportsMeanwhile(progress, _AFTER_COMPARE)
         try:
             result = run_compare(
                 scn,
@@ -181,11 +193,13 @@ def compare(
                 replications=reps,
                 seed=seed,
                 jobs=jobs,
-                progress=progress,
+                progress=meanwhile,
                 elasticity=not no_elasticity,
             )
         except ScenarioError as exc:
             raise exc.in_file(str(scenario)) from None
+        finally:
+            meanwhile.join()
     result.run.meta["provenance"] = provenance(scenario, set_, seed, reps, names)
     recommendation = result.recommendation()
     if not no_swing and recommendation.best and recommendation.runner_up:

@@ -106,6 +106,9 @@ def _cash_moves_later(monthly) -> bool:
     return bool(late or opening)
 
 
+_SLOWEST = ("capacity", "margin_bridge")
+"""The figures that take longest to draw, slowest first: started first."""
+
 _PENDING: list[Callable[[], Path | None]] = []
 """The writes a forked worker does (inherited from the parent, so nothing is pickled)."""
 
@@ -150,7 +153,13 @@ def save_plots(
         done = [task() for task in todo]
     else:
         # the slowest tasks first, so that no worker is left with a long one at the end
-        slow = [i for i, (stem, _build) in enumerate(plots, len(also)) if stem == "capacity"]
+        # (measured on the SaaS comparison: capacity 2.3 s, margin_bridge 1.8 s, others < 1 s)
+        slow = [
+            i
+            for name in _SLOWEST
+            for i, (stem, _build) in enumerate(plots, len(also))
+            if stem == name
+        ]
         order = list(dict.fromkeys([*range(len(also)), *slow, *range(len(todo))]))
         _PENDING[:] = todo
         try:
