@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from channelsim.analysis.decision import recommend_for, swing_sentences
@@ -170,6 +171,35 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
+def _text_width(value: Any) -> int:
+    """How wide a value reads: money-like with two decimals for floats, else as text."""
+    if value is None:
+        return 0
+    return len(f"{value:,.2f}") if isinstance(value, float) else len(str(value))
+
+
+def _column_cells(column: pd.Series) -> tuple[list[Any], int]:
+    """A column's cell values (see :func:`_cell_value`) and the width of its widest value.
+
+    A column of floats or whole numbers is converted at once, and its widest value is its
+    largest or its most negative one (the text only grows with the magnitude); any other
+    column goes value by value.
+    """
+    kind = column.dtype.kind
+    if kind == "f":
+        array = column.to_numpy(dtype=float)
+        finite = np.isfinite(array)
+        values = [v if ok else None for v, ok in zip(array.tolist(), finite.tolist(), strict=True)]
+        ends = [float(array[finite].min()), float(array[finite].max())] if finite.any() else []
+    elif kind in "iu":
+        values = column.tolist()
+        ends = [min(values), max(values)] if values else []
+    else:
+        values = [_cell_value(v) for v in column.tolist()]
+        ends = values
+    return values, max((_text_width(v) for v in ends), default=0)
+
+
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` to an ``.xlsx`` file at ``path`` (atomically).
 
@@ -202,13 +232,9 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
         ws = wb.add_worksheet(_sheet_name(sheet.name))
         frame = sheet.frame
         columns = [str(c) for c in frame.columns]
-        widths = [len(c) for c in columns]
-        rows = frame.itertuples(index=False, name=None)
-        values = [[_cell_value(v) for v in row] for row in rows]
-        for row in values:
-            for k, v in enumerate(row):
-                text = f"{v:,.2f}" if isinstance(v, float) else str(v) if v is not None else ""
-                widths[k] = max(widths[k], len(text))
+        cells = [_column_cells(frame.iloc[:, k]) for k in range(len(columns))]
+        widths = [max(len(c), width) for c, (_, width) in zip(columns, cells, strict=True)]
+        values = list(zip(*(v for v, _ in cells), strict=True)) if cells else []
         for k, width in enumerate(widths):
             ws.set_column(k, k, min(width + 2, _MAX_WIDTH))
         ws.freeze_panes(1, 0)
