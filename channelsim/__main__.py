@@ -1,6 +1,6 @@
 """``python -m channelsim``: the same as the ``channelsim`` command."""
 
-from channelsim.cli import main
+from channelsim.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

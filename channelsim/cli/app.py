@@ -20,6 +20,7 @@ the verbs, so ``--help``, ``--version`` and input errors answer quickly.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import re
 import signal
@@ -159,6 +160,18 @@ def _on_second_interrupt(_signum: int, _frame: object) -> None:
         child.kill()
     print("error: interrupted", file=sys.stderr, flush=True)
     os._exit(EXIT_INTERRUPTED)
+
+
+def entry() -> None:
+    """The ``channelsim`` program: :func:`main`, then exit with its code.
+
+    Before the interpreter exits, the objects still alive (pandas, numpy, pydantic and the
+    rest: about a million) are frozen out of the garbage collector. Its last passes over them
+    took 0.3 s of every command; they are freed as they would be anyway.
+    """
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

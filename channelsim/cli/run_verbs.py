@@ -37,13 +37,14 @@ from channelsim.errors import Problem, ScenarioError, UsageError
 __all__ = ["compare", "report", "run", "schema", "validate"]
 
 _AFTER_COMPARE = (
+    "scipy.stats",
     "channelsim.planning.swing",
     "channelsim.outputs.report",
     "matplotlib.backends.backend_agg",
     "xlsxwriter",
 )
-"""What ``compare`` imports once its replications are done: the swing, the report (matplotlib)
-and the workbook's writer."""
+"""What ``compare`` imports once its replications are done: the intervals' statistics, the
+swing, the report (matplotlib) and the workbook's writer."""
 
 
 def run(

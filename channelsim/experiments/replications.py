@@ -84,10 +84,10 @@ def run_tasks(
     """Run tasks on ``executor`` and return their results in task order."""
     executor = executor or make_executor(1)
     if len({t.replication for t in tasks}) > 1:
-        # The summary's intervals need scipy.stats. Imported before worker processes fork,
-        # it comes with scipy.special, which the model's inverse-CDF draws use: each worker
-        # inherits it instead of importing it again (0.1 s a worker).
-        import scipy.stats  # noqa: F401
+        # The summary's intervals need scipy (scipy.stats imports scipy.special). Imported
+        # before worker processes fork, scipy.special, which the model's inverse-CDF draws
+        # use, is inherited by each worker instead of imported again (0.1 s a worker).
+        import scipy.special  # noqa: F401
     results: list[TaskResult | None] = [None] * len(tasks)
     done = 0
     for i, res in executor.map_unordered(run_task, tasks):
