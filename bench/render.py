@@ -52,50 +52,46 @@ before and after. What keeps the event loop fast:
 
 ## The whole command (measured 2026-12-02, the machine of the table above)
 
-**`channelsim run` on the 200,000-lead M/M/c scenario (one replication): 2.1 s, 1.03x the
-plain-SimPy script. The target of 1.5x is not met.** The issue that set the target measured
-0.75x. The gain since then comes from three changes:
+This run's machine was slow (plain SimPy at about 20,000 leads a second, a quarter of the
+85,000 of the morning's run), so the absolute times of the table are about four times the
+usual ones: the command's 52 s would be about 12 s there. The whole-process ratios are
+measured side by side, round by round, and do not move with it. They are timed as a user
+runs them after `pip install .` (which compiles every module): one untimed round first, and
+Python's bytecode cache on even where the machine sets PYTHONDONTWRITEBYTECODE.
 
-- plots and `report.html` left off `run` (they took 1.3 s, more than the simulation; `--report`
-  or `channelsim report DIR` draws them);
-- `validate` and `--help` import no pandas, scipy or numpy (0.3 s);
-- a single replication imports no `scipy.special`, because it has no interval to compute
-  (0.1-0.2 s).
+**`channelsim run` on the 200,000-lead M/M/c scenario: 1.52x the plain-SimPy script (target
+1.5x: met; 1.03x before this change, 0.75x when the target was set).** What brought it there:
 
-Of the 2.1 s that remain:
+- `results.xlsx` is written with XlsxWriter instead of openpyxl: the run's workbook took
+  2.6 s on this machine, 0.5 s now (same cells, formats, widths and frozen headers);
+- the live objects are frozen out of the garbage collector before the interpreter exits:
+  its last passes over about a million objects (pandas, numpy, pydantic) took 0.3 s;
+- CSV files are written without pandas' per-cell formatter (the same bytes, 2.5x faster);
+- no scan for pydantic plugins (0.1 s).
 
-| part of `run` | seconds |
-| --- | --- |
-| the simulation | about 0.9 |
-| Python, NumPy, SimPy | about 0.2 |
-| the scenario schema (pydantic) | about 0.2 |
-| pandas, which builds the tables | 0.2-0.3 |
-| typer and the CLI | about 0.06 |
-| `results.xlsx`: openpyxl's import and about 14,000 cells written | about 0.45 |
-| the CSV and JSON files | about 0.1 |
+Of the 6.7 s that remain on this machine: the simulation 3.9 s, pandas and the model modules
+1.0 s, the scenario schema with pydantic and NumPy 0.6 s, typer 0.3 s, the workbook 0.55 s,
+CSV and JSON 0.1 s, interpreter start and exit 0.15 s.
 
-1.5x would need everything but the simulation to fit in about 0.6 s. That cannot be done while
-`run` writes the Excel workbook that every output folder carries. The options are to make the
-workbook opt-in for `run`, or to write it with a lighter library. With the plain-SimPy script
-at 85,000 leads a second, the simulation alone is 2.6 times faster than SimPy's.
+**`channelsim compare` on the SaaS scenario: 4.94x the plain-SimPy script (target at most 5x:
+met; 6.8x before this change, 13x when the target was set).** What brought it there:
 
-**`channelsim compare` on the SaaS scenario: 15.4 s, 6.8 times the plain-SimPy script. The
-target of at most 5x is not met; it was 13x when the target was set.** Where the time goes:
+- "what would change the answer" does not rerun a strategy for an input it does not read (a
+  partner key under `direct`, a team key under `indirect`): 24 runs instead of 32, the same
+  table (tested on every shipped scenario);
+- the report's tables, verdict and recommendation look rows up in an index built once
+  instead of filtering the summary a cell (render 2.35 s to 1.33 s here, the same bytes);
+- the monthly table is built from whole columns (1.06 s to 0.22 s here);
+- while the workers simulate, the main process loads what it needs next (scipy.stats,
+  matplotlib, the report and the workbook's writer: 2 s here); scipy.special is loaded before
+  the workers fork, so they inherit it; the slowest figures are drawn first;
+- the faster workbook, CSV writer and exit above.
 
-| part of `compare` | seconds |
-| --- | --- |
-| `compare()`: 4 strategies x 20 replications on 2 processes, with the elasticity | about 9 |
-| "what would change the answer": 32 runs | 3-4 |
-| the report: 8 figures and `results.xlsx` (2 forked workers), matplotlib | about 3.5 |
-| start-up and tables | about 1 |
-
-`--no-swing` skips the 32 runs. Three next steps would bring the ratio near 5x:
-
-- Inputs that only move money (salary, price, discount, commission) could swing without a new
-  simulation, because they change no event.
-- The capacity grid could be drawn more cheaply: its twin axes take the longest of the
-  figures, 0.8 s.
-- The monthly sheet could be written in fewer cells.
+Where the 50 s go on this machine: `compare()` about 31 s (80 runs on 2 processes, then the
+summaries), the swing about 9 s (24 runs), the report about 9.5 s (8 figures and the workbook
+on 2 forked workers, then the page), start-up and tables about 3 s. The ratio is just under
+its target: the next levers are money-only inputs swung without a new simulation, and the
+figures' constrained layout (a third of their drawing time).
 
 **Spread between runs.** The 2-worker speed-up of the sweep moves with the machine (1.78x to
 2.15x in earlier runs of this benchmark on one day), because the 1-worker and 2-worker sweeps
