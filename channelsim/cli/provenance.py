@@ -96,11 +96,11 @@ def swing_of(
     objective = recommendation.objective
     reps = result.replications
     total = reps[reps["channel"] == "total"]
-    wide = total.pivot_table(index="replication", columns="strategy", values=objective)
-    lead = (wide[best] - wide[other]).to_numpy(dtype=float)
-    # by replication 0, 1, ...: a strategy that does not use an input is not rerun for it
-    by_rep = total.pivot(index="replication", columns="strategy", values=objective).sort_index()
-    base = {str(s): by_rep[s].to_numpy(dtype=float) for s in (best, other)}
+    # by replication 0, 1, ...: the lead, and each side's runs, which stand for a rerun of a
+    # strategy for an input it does not use
+    wide = total.pivot(index="replication", columns="strategy", values=objective).sort_index()
+    base = {str(s): wide[s].to_numpy(dtype=float) for s in (best, other)}
+    lead = base[str(best)] - base[str(other)]
     with ProgressBar(enabled=not quiet, label="compare: what would change") as progress:
         return what_would_change(
             result.run.scenario,

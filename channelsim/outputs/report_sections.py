@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from channelsim.analysis.decision import summary_rows
 from channelsim.metrics.catalogue import (
     ACTIVITY_METRICS,
     CENSORED_METRICS,
@@ -108,27 +109,6 @@ def metric_cell(
     return f'<td class="num">{"".join(parts)}</td>'
 
 
-def stat(summary: pd.DataFrame, strategy: str, channel: str, metric: str) -> pd.Series | None:
-    """The summary row of one strategy, channel and metric (None when absent)."""
-    rows = summary[
-        (summary["strategy"] == strategy)
-        & (summary["channel"] == channel)
-        & (summary["metric"] == metric)
-    ]
-    return rows.iloc[0] if len(rows) else None
-
-
-def stat_rows(summary: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Every summary row by (strategy, channel, metric), built in one pass.
-
-    A table of a few hundred cells filtered the summary once a cell, which took a second.
-    """
-    return {
-        (str(r["strategy"]), str(r["channel"]), str(r["metric"])): r
-        for r in summary.to_dict("records")
-    }
-
-
 def replications(meta: dict[str, Any], summary: pd.DataFrame) -> int:
     """The replications of the run (from the meta data, else the largest ``n``)."""
     if meta.get("replications"):
@@ -137,14 +117,21 @@ def replications(meta: dict[str, Any], summary: pd.DataFrame) -> int:
     return int(sales["n"].max()) if len(sales) else 0
 
 
-def active(summary: pd.DataFrame, strategy: str, channel: str) -> bool:
-    """Whether a channel did anything under a strategy (see ACTIVITY_METRICS)."""
-    rows = summary[
-        (summary["strategy"] == strategy)
-        & (summary["channel"] == channel)
-        & summary["metric"].isin(ACTIVITY_METRICS)
-    ]
-    return bool((rows["mean"].fillna(0) != 0).any())
+def active(
+    rows: Mapping[tuple[str, str, str], Mapping[str, Any]], strategy: str, channel: str
+) -> bool:
+    """Whether a channel did anything under a strategy (see ACTIVITY_METRICS).
+
+    Args:
+        rows: the summary's rows by (strategy, channel, metric) (:func:`summary_rows`).
+        strategy: the strategy.
+        channel: the channel.
+    """
+    for metric in ACTIVITY_METRICS:
+        row = rows.get((strategy, channel, metric))
+        if row is not None and not pd.isna(row["mean"]) and row["mean"] != 0:
+            return True
+    return False
 
 
 def swatch(strategy: str, colors: dict[str, str]) -> str:
@@ -170,7 +157,7 @@ def key_table(
         f"<thead><tr><th>metric (all channels; money in {money})</th>{head}</tr></thead><tbody>",
     ]
     present = set(summary["metric"])
-    rows = stat_rows(summary)
+    rows = summary_rows(summary)
     for metric in KEY_METRICS + optional_key_metrics(summary):
         if metric not in present:
             continue
@@ -227,7 +214,7 @@ def channel_table(
     head = "".join(
         f"<th>{html.escape(catalogue_entry(m).short_label)}</th>" for m in CHANNEL_METRICS
     )
-    rows = stat_rows(summary)
+    rows = summary_rows(summary)
     lines = [
         '<div class="scroll"><table class="channels">',
         f"<thead><tr><th>channel (money in {html.escape(currency)})</th>{head}</tr></thead><tbody>",
@@ -240,7 +227,7 @@ def channel_table(
         for channel in channels_all:
             if channel == "partners" and len(programs) < 2:
                 continue  # one program: the partners row would repeat it
-            if channel != "total" and not active(summary, strategy, channel):
+            if channel != "total" and not active(rows, strategy, channel):
                 continue
             name = "all channels" if channel == "total" else channel
             if channel in programs:
